@@ -3,6 +3,7 @@
 mod clearable;
 pub mod generated;
 mod hooks;
+pub mod oauth;
 mod operations;
 mod secret;
 
