@@ -1,7 +1,326 @@
-//! The generated client's hooks: where the credential header goes on, and where 429s are waited out.
+//! The generated client's hooks: the credential header and its check, the sudo-mode token, 429 retries,
+//! the response size cap, rate-limit headers and tracing. Every generated operation passes through here.
 
-/// State shared by the generated client's hooks.
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::{StatusCode, header::HeaderValue};
+use tracing::Instrument as _;
+
+use crate::{
+    Credential,
+    call::{self, CallOutcome},
+    operations::{CredentialKind, OperationSpec},
+    ratelimit::{RateLimitInfo, RetryPolicy, duration_from_secs},
+    sudo::{SUDO_HEADER, SudoCache},
+};
+
+/// State the generated client carries for the hooks: the credential, and what its clones share.
 #[derive(Clone, Debug, Default)]
-pub struct ClientState {}
+pub struct ClientState {
+    pub(crate) credential: Option<Credential>,
+    pub(crate) sudo: SudoCache,
+    pub(crate) shared: Arc<Shared>,
+}
 
-impl progenitor_client::ClientHooks<ClientState> for crate::generated::Client {}
+/// Settings and observations shared by every clone of a client, whatever its credential.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_response_bytes: usize,
+    pub(crate) last_rate_limit: Mutex<Option<RateLimitInfo>>,
+    /// Set when a session credential met the global rate limit: a 401 after that means the server
+    /// revoked the session.
+    pub(crate) session_hit_global_limit: AtomicBool,
+    pub(crate) session_pacer: Pacer,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            last_rate_limit: Mutex::new(None),
+            session_hit_global_limit: AtomicBool::new(false),
+            session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
+        }
+    }
+}
+
+/// The default cap on a response body: far above any Fluxer OAuth2 answer.
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Session calls are spaced by at least this much: 40 per second, below the server's global limit of
+/// 50 per second, whose 429 would revoke the session.
+pub(crate) const SESSION_MIN_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Spaces requests out so that no more than one starts per interval.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    interval: Duration,
+    next: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    pub(crate) fn new(interval: Duration) -> Self {
+        Self { interval, next: tokio::sync::Mutex::new(None) }
+    }
+
+    /// Waits for this request's slot.
+    async fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+impl ClientState {
+    /// Refuses a call whose operation does not accept this credential. `None` when it may go.
+    pub(crate) fn refusal(&self, op: &'static str) -> Option<crate::Error> {
+        let spec = OperationSpec::find(op)?;
+        let given = self.credential.as_ref().map(Credential::kind);
+        let accepted = spec.accepts.is_empty() || given.is_some_and(|k| spec.accepts.contains(&k));
+        (!accepted).then_some(crate::Error::CredentialNotAccepted {
+            operation: spec.id,
+            given,
+            accepted: spec.accepts,
+        })
+    }
+}
+
+impl ClientHooks<ClientState> for crate::generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let state = self.inner();
+        if let Some(refusal) = state.refusal(info.operation_id) {
+            return Err(progenitor_client::Error::Custom(refusal.to_string()));
+        }
+        let spec = OperationSpec::find(info.operation_id);
+        let headers = request.headers_mut();
+        // The generator adds a header nobody reads; keep requests minimal.
+        headers.remove("api-version");
+        // Exactly one Authorization header: the credential on operations that take one; on the others
+        // (public view, token, introspect, revoke) only the HTTP Basic client authentication that a
+        // token call asked for, never the client's credential.
+        headers.remove(reqwest::header::AUTHORIZATION);
+        match (&state.credential, spec.is_some_and(|s| !s.accepts.is_empty())) {
+            (Some(credential), true) => credential
+                .apply(headers)
+                .map_err(progenitor_client::Error::Custom)?,
+            _ => {
+                if let Some(basic) = call::basic_auth() {
+                    headers.insert(reqwest::header::AUTHORIZATION, basic);
+                }
+            }
+        }
+        if spec.is_some_and(|s| s.sudo) {
+            if let Some(token) = state.sudo.current() {
+                if let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) {
+                    value.set_sensitive(true);
+                    headers.insert(SUDO_HEADER, value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let span = tracing::debug_span!(
+            "fluxer_oauth2.call",
+            operation = info.operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        self.exec_with_retries(request, info.operation_id)
+            .instrument(span)
+            .await
+    }
+}
+
+impl crate::generated::Client {
+    async fn exec_with_retries(
+        &self,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let state = self.inner();
+        let shared = &state.shared;
+        let is_session = matches!(state.credential, Some(Credential::Session(_)))
+            && OperationSpec::find(operation).is_some_and(|s| s.accepts.contains(&CredentialKind::Session));
+        let started = Instant::now();
+        let mut waited = Duration::ZERO;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let this_try = request.try_clone();
+            let to_send = match this_try {
+                Some(r) => r,
+                None => return self.client().execute(request).await,
+            };
+            if is_session {
+                shared.session_pacer.wait().await;
+            }
+            let sent_at = Instant::now();
+            let result = self.client().execute(to_send).await;
+            let response = match result {
+                Ok(response) => response,
+                Err(err) => {
+                    // Nothing reached the server when the connection could not be opened: safe to retry.
+                    let retry = err.is_connect()
+                        && attempt <= shared.retry.max_retries
+                        && waited + CONNECT_RETRY_DELAY <= shared.retry.max_total_wait;
+                    tracing::debug!(attempt, error = %err, retry, "request failed");
+                    if retry {
+                        tokio::time::sleep(CONNECT_RETRY_DELAY).await;
+                        waited += CONNECT_RETRY_DELAY;
+                        continue;
+                    }
+                    call::record(CallOutcome::Transport);
+                    return Err(err);
+                }
+            };
+            let status = response.status();
+            let headers = response.headers().clone();
+            let rate_limit = RateLimitInfo::from_headers(&headers);
+            if let Some(info) = &rate_limit {
+                *shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.clone());
+            }
+            if let Some(token) = headers.get(SUDO_HEADER).and_then(|v| v.to_str().ok()) {
+                state.sudo.store(token);
+            }
+            let body = match read_capped(response, shared.max_response_bytes).await {
+                Ok(Capped::Whole(parts, body)) => (parts, body),
+                Ok(Capped::TooLarge(parts)) => {
+                    call::record(CallOutcome::TooLarge {
+                        status: status.as_u16(),
+                        limit: shared.max_response_bytes,
+                    });
+                    return Ok(rebuild(parts, bytes::Bytes::new()));
+                }
+                Err(err) => {
+                    call::record(CallOutcome::Transport);
+                    return Err(err);
+                }
+            };
+            tracing::debug!(
+                attempt,
+                status = status.as_u16(),
+                elapsed_ms = sent_at.elapsed().as_millis() as u64,
+                "answer"
+            );
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let wait = retry_wait(&body.1, rate_limit.as_ref());
+                let global = rate_limit.as_ref().is_some_and(|r| r.global) || body_says_global(&body.1);
+                if global && is_session {
+                    shared.session_hit_global_limit.store(true, Ordering::Relaxed);
+                }
+                let retry = attempt <= shared.retry.max_retries
+                    && waited + wait <= shared.retry.max_total_wait;
+                tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, global, retry, "rate limited");
+                if retry {
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    continue;
+                }
+            }
+            if status == StatusCode::FORBIDDEN && body_has_code(&body.1, "SUDO_MODE_REQUIRED") {
+                state.sudo.clear();
+            }
+            if status == StatusCode::UNAUTHORIZED
+                && is_session
+                && shared.session_hit_global_limit.load(Ordering::Relaxed)
+            {
+                call::record(CallOutcome::SessionRevoked);
+            }
+            call::record(CallOutcome::Answered { status: status.as_u16() });
+            let span = tracing::Span::current();
+            span.record("status", status.as_u16());
+            span.record("attempts", attempt);
+            span.record("duration_ms", started.elapsed().as_millis() as u64);
+            return Ok(rebuild(body.0, body.1));
+        }
+    }
+}
+
+/// The pause before retrying a connection that could not be opened.
+const CONNECT_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+type Parts = (StatusCode, reqwest::Version, reqwest::header::HeaderMap);
+
+enum Capped {
+    Whole(Parts, bytes::Bytes),
+    TooLarge(Parts),
+}
+
+/// Reads the whole body, refusing to buffer more than `limit` bytes (the server answers chunked, with no
+/// `Content-Length`, so the cap is enforced while reading).
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Capped> {
+    let parts = (response.status(), response.version(), response.headers().clone());
+    if response.content_length().is_some_and(|len| len > limit as u64) {
+        return Ok(Capped::TooLarge(parts));
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(Capped::TooLarge(parts));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Capped::Whole(parts, body.freeze()))
+}
+
+/// A response with an already-read body, for the generated code to decode.
+fn rebuild((status, version, headers): Parts, body: bytes::Bytes) -> reqwest::Response {
+    let mut builder = http::Response::builder().status(status).version(version);
+    if let Some(map) = builder.headers_mut() {
+        *map = headers;
+    }
+    let response = builder
+        .body(body)
+        .unwrap_or_else(|_| http::Response::new(bytes::Bytes::new()));
+    reqwest::Response::from(response)
+}
+
+/// How long a 429 asks to wait: the body's decimal `retry_after`, else `Retry-After`, else 1 s.
+fn retry_wait(body: &[u8], headers: Option<&RateLimitInfo>) -> Duration {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("retry_after")?.as_f64())
+        .and_then(duration_from_secs)
+        .or_else(|| headers.and_then(|h| h.retry_after))
+        .unwrap_or(Duration::from_secs(1))
+}
+
+fn body_says_global(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("global")?.as_bool())
+        .unwrap_or(false)
+}
+
+fn body_has_code(body: &[u8], code: &str) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("code").and_then(|c| c.as_str()) == Some(code))
+}

@@ -1,13 +1,28 @@
 //! A typed client for the Fluxer OAuth2 API.
 
+mod api;
+mod auth;
+mod call;
 mod clearable;
+mod client;
+mod error;
 pub mod generated;
 mod hooks;
 pub mod oauth;
 mod operations;
+mod ratelimit;
 mod secret;
+mod sudo;
+mod validate;
 
+pub use api::applications::Captcha;
+pub use auth::Credential;
 pub use clearable::Clearable;
+pub use client::{DEFAULT_BASE_URL, FluxerClient, FluxerClientBuilder};
+pub use error::{ApiErrorCode, Error, FieldError, OAuthErrorKind, SudoMethods, TransportKind};
 pub use generated::types;
+pub use hooks::ClientState;
 pub use operations::{CredentialKind, OperationSpec};
+pub use ratelimit::{RateLimitInfo, RetryPolicy};
 pub use secret::Secret;
+pub use sudo::SudoVerification;

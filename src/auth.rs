@@ -1,0 +1,73 @@
+//! `Credential` and the one place that turns it into the `Authorization` header.
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+use crate::{Secret, operations::CredentialKind};
+
+/// What the client authenticates with.
+///
+/// ```
+/// use fluxer_oauth2::Credential;
+///
+/// let bot = Credential::bot("1234.abcd");
+/// assert_eq!(format!("{bot:?}"), "Bot([redacted])");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A bot token, sent as `Authorization: Bot <token>`.
+    Bot(Secret),
+    /// An OAuth2 access token, sent as `Authorization: Bearer <token>`.
+    Bearer(Secret),
+    /// A user session token (`flx_…`), sent as the raw value: `Authorization: <token>`.
+    ///
+    /// The server also reads `Bearer flx_…` as a session (the docs show that form), but the raw form
+    /// is unambiguous, so that is what this crate sends.
+    Session(Secret),
+}
+
+impl Credential {
+    /// A bot token.
+    pub fn bot(token: impl Into<Secret>) -> Self {
+        Self::Bot(token.into())
+    }
+
+    /// An OAuth2 access token.
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Self::Bearer(token.into())
+    }
+
+    /// A user session token.
+    pub fn session(token: impl Into<Secret>) -> Self {
+        Self::Session(token.into())
+    }
+
+    /// Which kind of credential this is.
+    pub fn kind(&self) -> CredentialKind {
+        match self {
+            Self::Bot(_) => CredentialKind::Bot,
+            Self::Bearer(_) => CredentialKind::Bearer,
+            Self::Session(_) => CredentialKind::Session,
+        }
+    }
+
+    /// The header value, marked sensitive so that HTTP stacks do not log it.
+    pub(crate) fn header_value(&self) -> Result<HeaderValue, String> {
+        let value = match self {
+            Self::Bot(t) => format!("Bot {}", t.expose_secret()),
+            Self::Bearer(t) => format!("Bearer {}", t.expose_secret()),
+            Self::Session(t) => t.expose_secret().to_owned(),
+        };
+        let mut header = HeaderValue::from_str(&value).map_err(|_| {
+            format!("{} contains characters that cannot go in an HTTP header", self.kind())
+        })?;
+        header.set_sensitive(true);
+        Ok(header)
+    }
+
+    /// Sets the one `Authorization` header, replacing any other (never appending: the server refuses
+    /// a request with two).
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) -> Result<(), String> {
+        headers.insert(AUTHORIZATION, self.header_value()?);
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! `FluxerClient` and its builder: one connection pool, one credential, and the settings every call
+//! shares (base URL, timeouts, retries, response size cap).
+
+use std::{sync::Arc, time::Duration};
+
+use crate::{
+    Credential, Error,
+    generated,
+    hooks::{ClientState, DEFAULT_MAX_RESPONSE_BYTES, Pacer, SESSION_MIN_INTERVAL, Shared},
+    ratelimit::{RateLimitInfo, RetryPolicy},
+};
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.fluxer.app/v1";
+
+/// A client of the Fluxer API, holding one credential.
+///
+/// Cheap to clone; clones share the connection pool. [`FluxerClient::with_credential`] makes a client
+/// for another credential on the same pool, e.g. an application's bot token beside a user's access token.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), fluxer_oauth2::Error> {
+/// use fluxer_oauth2::{Credential, FluxerClient};
+///
+/// let bot = FluxerClient::new(Credential::bot("1234.secret"))?;
+/// let app = bot.get_current_user_applications().await?;
+/// println!("{} is owned by {}", app.name, app.owner.username);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct FluxerClient {
+    pub(crate) api: generated::Client,
+}
+
+impl FluxerClient {
+    /// A client for the production API with default settings.
+    pub fn new(credential: Credential) -> Result<Self, Error> {
+        Self::builder().credential(credential).build()
+    }
+
+    /// A builder for the settings.
+    pub fn builder() -> FluxerClientBuilder {
+        FluxerClientBuilder::default()
+    }
+
+    /// A client for another credential (or none) on the same connection pool and settings. A sudo-mode
+    /// token is not carried over: it belongs to the user of the original credential.
+    pub fn with_credential(&self, credential: impl Into<Option<Credential>>) -> Self {
+        let inner = ClientState {
+            credential: credential.into(),
+            sudo: Default::default(),
+            shared: self.api.inner.shared.clone(),
+        };
+        Self {
+            api: generated::Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
+        }
+    }
+
+    /// The generated client underneath, for calls this wrapper does not cover. Its hooks still set the
+    /// header, check the credential, honour 429s and cap responses; its errors are progenitor's.
+    pub fn api(&self) -> &generated::Client {
+        &self.api
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.api.baseurl
+    }
+
+    /// The credential kind this client sends, if any.
+    pub fn credential_kind(&self) -> Option<crate::CredentialKind> {
+        self.api.inner.credential.as_ref().map(Credential::kind)
+    }
+
+    /// The rate-limit headers of the latest answer that carried any.
+    pub fn last_rate_limit(&self) -> Option<RateLimitInfo> {
+        self.api.inner.shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Refuses the call before any traffic when this client's credential does not fit the operation.
+    pub(crate) fn check(&self, operation: &'static str) -> Result<(), Error> {
+        self.api.inner.refusal(operation).map_or(Ok(()), Err)
+    }
+}
+
+/// Settings for a [`FluxerClient`].
+#[derive(Clone, Debug)]
+pub struct FluxerClientBuilder {
+    base_url: String,
+    credential: Option<Credential>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
+}
+
+impl Default for FluxerClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            credential: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+impl FluxerClientBuilder {
+    /// The API base, e.g. `https://api.fluxer.app/v1` (the default) or a self-hosted instance's.
+    /// Plain `http` is refused unless the host is this machine.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The credential every call sends (none by default).
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// How long opening a connection may take (10 s by default).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt of a call may take in total (30 s by default).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` (the crate's name and version by default).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How 429 answers are retried (3 retries within 10 s by default).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The largest response body the client reads (4 MiB by default).
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<FluxerClient, Error> {
+        let base_url = checked_base_url(&self.base_url)?;
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(self.user_agent)
+            // Credentials must never follow a redirect to another host; the API does not redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::InvalidInput {
+                operation: "FluxerClientBuilder::build",
+                message: format!("the HTTP client could not be set up: {e}"),
+            })?;
+        let shared = Shared {
+            retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
+            last_rate_limit: Default::default(),
+            session_hit_global_limit: Default::default(),
+            session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
+        };
+        let inner = ClientState { credential: self.credential, sudo: Default::default(), shared: Arc::new(shared) };
+        Ok(FluxerClient { api: generated::Client::new_with_client(&base_url, http, inner) })
+    }
+}
+
+/// Parses the base URL: absolute, https (or http on this machine), no query or fragment.
+pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
+    let refuse = |message: String| Error::InvalidInput { operation: "FluxerClientBuilder::base_url", message };
+    let url = url::Url::parse(raw).map_err(|e| refuse(format!("{raw:?} is not an absolute URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_local_host(&url) => {}
+        "http" => {
+            return Err(refuse(format!(
+                "{raw:?} uses plain http to another machine, which would send credentials in clear: use https"
+            )));
+        }
+        other => return Err(refuse(format!("{raw:?} has scheme {other:?}; use https"))),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse(format!("{raw:?} has a query or fragment; give the API base only")));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Whether the URL's host is this machine: `localhost`, `*.localhost`, or a loopback address.
+pub(crate) fn is_local_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// With the `rustls-ring` feature, makes `ring` the process's rustls provider unless one is set already.
+fn install_tls_provider() {
+    #[cfg(feature = "rustls-ring")]
+    {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}

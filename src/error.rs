@@ -1,0 +1,378 @@
+//! `Error`: the one error type every call returns, built from the four body shapes the server sends,
+//! with messages that say what happened and what to do.
+
+use std::{fmt, time::Duration};
+
+use crate::{operations::CredentialKind, ratelimit::RateLimitInfo};
+
+/// A Fluxer error code (`code` in the server's error bodies).
+///
+/// The server knows more than 300 codes and adds new ones, so the set is open: codes this crate has no
+/// variant for arrive as [`ApiErrorCode::Other`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorCode {
+    /// `UNAUTHORIZED`: no credential, or one the server did not accept.
+    Unauthorized,
+    /// `INVALID_TOKEN`: a bot or bearer token the server does not know.
+    InvalidToken,
+    /// `ACCESS_DENIED`: the credential is valid but may not do this.
+    AccessDenied,
+    /// `MISSING_OAUTH_SCOPE`: the access token lacks a scope.
+    MissingOauthScope,
+    /// `BOT_IS_PRIVATE`: only the owner may add this bot.
+    BotIsPrivate,
+    /// `UNKNOWN_APPLICATION`: no application has that id.
+    UnknownApplication,
+    /// `INVALID_FORM_BODY`: a field failed validation; see the field errors.
+    InvalidFormBody,
+    /// `CAPTCHA_REQUIRED`: this instance needs a captcha for the call.
+    CaptchaRequired,
+    /// `INVALID_CAPTCHA`: the captcha token was refused.
+    InvalidCaptcha,
+    /// `MAX_APPLICATIONS`: the user owns the most applications allowed (25).
+    MaxApplications,
+    /// `INTERNAL_SERVER_ERROR`.
+    InternalServerError,
+    /// Any other code, as the server sent it.
+    Other(String),
+}
+
+impl ApiErrorCode {
+    /// Reads a code as the server spells it.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "UNAUTHORIZED" => Self::Unauthorized,
+            "INVALID_TOKEN" => Self::InvalidToken,
+            "ACCESS_DENIED" => Self::AccessDenied,
+            "MISSING_OAUTH_SCOPE" => Self::MissingOauthScope,
+            "BOT_IS_PRIVATE" => Self::BotIsPrivate,
+            "UNKNOWN_APPLICATION" => Self::UnknownApplication,
+            "INVALID_FORM_BODY" => Self::InvalidFormBody,
+            "CAPTCHA_REQUIRED" => Self::CaptchaRequired,
+            "INVALID_CAPTCHA" => Self::InvalidCaptcha,
+            "MAX_APPLICATIONS" => Self::MaxApplications,
+            "INTERNAL_SERVER_ERROR" => Self::InternalServerError,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The code as the server spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::InvalidToken => "INVALID_TOKEN",
+            Self::AccessDenied => "ACCESS_DENIED",
+            Self::MissingOauthScope => "MISSING_OAUTH_SCOPE",
+            Self::BotIsPrivate => "BOT_IS_PRIVATE",
+            Self::UnknownApplication => "UNKNOWN_APPLICATION",
+            Self::InvalidFormBody => "INVALID_FORM_BODY",
+            Self::CaptchaRequired => "CAPTCHA_REQUIRED",
+            Self::InvalidCaptcha => "INVALID_CAPTCHA",
+            Self::MaxApplications => "MAX_APPLICATIONS",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The RFC 6749 `error` of an OAuth2 error body.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OAuthErrorKind {
+    /// `invalid_grant`: the code or refresh token is unknown, used, expired, revoked, or bound to
+    /// another application or redirect URI, or the PKCE verifier does not match.
+    InvalidGrant,
+    /// `invalid_client`: unknown client id, or a missing or wrong client secret.
+    InvalidClient,
+    /// `invalid_scope`: a scope the server does not know.
+    InvalidScope,
+    /// `invalid_request`: e.g. an unregistered redirect URI, or client credentials sent twice.
+    InvalidRequest,
+    /// Any other value, as the server sent it.
+    Other(String),
+}
+
+impl OAuthErrorKind {
+    /// Reads the `error` field.
+    pub fn parse(error: &str) -> Self {
+        match error {
+            "invalid_grant" => Self::InvalidGrant,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_scope" => Self::InvalidScope,
+            "invalid_request" => Self::InvalidRequest,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The value as the server spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidRequest => "invalid_request",
+            Self::Other(other) => other,
+        }
+    }
+
+    fn advice(&self) -> &'static str {
+        match self {
+            Self::InvalidGrant => {
+                "the code or refresh token cannot be used again: start the authorization again \
+                 (check that redirect_uri and the PKCE verifier match the authorize request)"
+            }
+            Self::InvalidClient => "check the client id and client secret (a rotated secret stops working at once)",
+            Self::InvalidScope => "request only scopes the server knows: identify, email, guilds, connections, bot",
+            Self::InvalidRequest => "check the redirect URI against the registered ones, character for character",
+            Self::Other(_) => "see the description",
+        }
+    }
+}
+
+/// One field-level validation problem of an `INVALID_FORM_BODY` error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, e.g. `password`.
+    pub path: String,
+    /// A machine-readable reason, e.g. `INVALID_PASSWORD`.
+    pub code: Option<String>,
+    /// The server's message.
+    pub message: String,
+}
+
+/// Which sudo verification methods the user can use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SudoMethods {
+    /// A TOTP code from an authenticator app.
+    pub totp: bool,
+    /// A WebAuthn security key or passkey.
+    pub webauthn: bool,
+}
+
+/// Why a request never reached the server or its answer never arrived whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be opened.
+    Connect,
+    /// The connect or total timeout fired.
+    Timeout,
+    /// The connection broke while the request or the response was under way.
+    Interrupted,
+}
+
+/// Everything that can go wrong in a call. Match on the variants; every variant's `Display` says what
+/// happened and what to do, and no variant ever holds a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a Fluxer error body `{code, message, errors}`.
+    #[error("{operation}: the server answered {status} {code}: {message}{}", field_summary(errors))]
+    Api {
+        /// The operation id.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The error code.
+        code: ApiErrorCode,
+        /// The server's message.
+        message: String,
+        /// Field-level problems (for `INVALID_FORM_BODY`).
+        errors: Vec<FieldError>,
+    },
+    /// The server answered with an RFC 6749 body `{error, error_description}`.
+    #[error("{operation}: OAuth2 error {} ({}): {}", kind.as_str(), description.as_deref().unwrap_or("no description"), kind.advice())]
+    OAuth {
+        /// The operation id.
+        operation: &'static str,
+        /// The HTTP status (400 in practice, even for `invalid_client`).
+        status: u16,
+        /// The `error` value.
+        kind: OAuthErrorKind,
+        /// The `error_description`.
+        description: Option<String>,
+    },
+    /// The access token lacks a scope this call needs.
+    #[error("{operation}: the access token lacks the `{scope}` scope: ask the user to authorize again with it")]
+    MissingScope {
+        /// The operation id.
+        operation: &'static str,
+        /// The scope the server asked for.
+        scope: String,
+    },
+    /// Rate limited, and the retry budget ran out (or retrying was off).
+    #[error("{operation}: rate limited{} for {retry_after:?}: wait before sending more{}", if *global { " (global limit)" } else { "" }, if *global { "; a session that hits the global limit is revoked by the server" } else { "" })]
+    RateLimited {
+        /// The operation id.
+        operation: &'static str,
+        /// How long to wait before one more request may go.
+        retry_after: Duration,
+        /// Whether the global (per user or IP) limit was hit.
+        global: bool,
+        /// The rate-limit headers of the answer.
+        info: RateLimitInfo,
+    },
+    /// The operation needs sudo mode: call it again with a [`crate::SudoVerification`].
+    #[error("{operation}: sudo mode is required: {}", sudo_advice(*has_mfa, methods))]
+    SudoRequired {
+        /// The operation id.
+        operation: &'static str,
+        /// Whether the user has MFA (then a password is not accepted).
+        has_mfa: bool,
+        /// The methods the user can verify with.
+        methods: SudoMethods,
+    },
+    /// A session credential got 401 after the server's global rate limit: the server revoked it.
+    #[error("{operation}: the server revoked this session after it hit the global rate limit: sign in again for a new session token")]
+    SessionRevoked {
+        /// The operation id.
+        operation: &'static str,
+    },
+    /// The client's credential is not one this operation accepts; nothing was sent.
+    #[error("{operation} does not accept {}: it takes {}; use FluxerClient::with_credential", given.map_or("calls without a credential".to_owned(), |k| k.to_string()), accepted_list(accepted))]
+    CredentialNotAccepted {
+        /// The operation id.
+        operation: &'static str,
+        /// The credential the client holds, if any.
+        given: Option<CredentialKind>,
+        /// The credentials the operation accepts.
+        accepted: &'static [CredentialKind],
+    },
+    /// An input was refused before anything was sent.
+    #[error("{operation}: invalid input: {message}")]
+    InvalidInput {
+        /// The operation id (or the helper's name).
+        operation: &'static str,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+    /// The request did not reach the server, or its answer did not arrive.
+    #[error("{operation}: {}: {message}", transport_summary(*kind))]
+    Transport {
+        /// The operation id.
+        operation: &'static str,
+        /// What failed.
+        kind: TransportKind,
+        /// Details from the HTTP stack.
+        message: String,
+    },
+    /// The server's answer could not be read as the expected type.
+    #[error("{operation}: could not decode the {status} answer ({message}); body starts: {snippet:?}")]
+    Decode {
+        /// The operation id.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// Why decoding failed.
+        message: String,
+        /// The first bytes of the body, with anything that looks like a token masked.
+        snippet: String,
+    },
+    /// The server failed (a 5xx answer whose body is not a Fluxer error, such as a proxy's HTML page).
+    #[error("{operation}: the server failed with {status}; try again later (body starts: {snippet:?})")]
+    Server {
+        /// The operation id.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The first bytes of the body, with anything that looks like a token masked.
+        snippet: String,
+    },
+    /// The answer was larger than the configured limit and was not read.
+    #[error("{operation}: the answer is larger than the {limit}-byte limit; raise FluxerClientBuilder::max_response_bytes if that is expected")]
+    ResponseTooLarge {
+        /// The operation id.
+        operation: &'static str,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The user must authorize the application again (the refresh token was refused).
+    #[error("the refresh token was refused ({description}): the user must authorize the application again")]
+    ReauthorizationRequired {
+        /// The server's description.
+        description: String,
+    },
+    /// The token store failed; the token pair is still held in memory.
+    #[error("the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call")]
+    Store(String),
+}
+
+impl Error {
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. }
+            | Self::OAuth { status, .. }
+            | Self::Decode { status, .. }
+            | Self::Server { status, .. } => {
+                Some(*status)
+            }
+            Self::RateLimited { .. } => Some(429),
+            Self::SudoRequired { .. } | Self::MissingScope { .. } => Some(403),
+            Self::SessionRevoked { .. } => Some(401),
+            _ => None,
+        }
+    }
+
+    /// The OAuth2 error kind, for OAuth2-shaped errors.
+    pub fn oauth_kind(&self) -> Option<&OAuthErrorKind> {
+        match self {
+            Self::OAuth { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// The Fluxer error code, for Fluxer-shaped errors.
+    pub fn api_code(&self) -> Option<&ApiErrorCode> {
+        match self {
+            Self::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+fn field_summary(errors: &[FieldError]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| match &e.code {
+            Some(code) => format!("{} ({code}): {}", e.path, e.message),
+            None => format!("{}: {}", e.path, e.message),
+        })
+        .collect();
+    format!(" [{}]", parts.join("; "))
+}
+
+fn accepted_list(accepted: &[CredentialKind]) -> String {
+    if accepted.is_empty() {
+        return "no credential".to_owned();
+    }
+    accepted.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+}
+
+fn sudo_advice(has_mfa: bool, methods: &SudoMethods) -> &'static str {
+    match (has_mfa, methods.totp, methods.webauthn) {
+        (false, _, _) => "call it again with SudoVerification::password",
+        (true, true, true) => "call it again with SudoVerification::totp or SudoVerification::webauthn (a password is not accepted once MFA is on)",
+        (true, true, false) => "call it again with SudoVerification::totp (a password is not accepted once MFA is on)",
+        (true, false, true) => "call it again with SudoVerification::webauthn (a password is not accepted once MFA is on)",
+        (true, false, false) => "the user has MFA but no usable method: verify in the Fluxer app",
+    }
+}
+
+fn transport_summary(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Connect => "could not connect to the server (check the base URL and the network)",
+        TransportKind::Timeout => "the server did not answer in time (raise the timeout or try later)",
+        TransportKind::Interrupted => "the connection broke mid-exchange (try again; single-use values may have been spent)",
+    }
+}

@@ -1,0 +1,161 @@
+//! Sudo mode: the proof a user gives before a dangerous call, and reuse of the short-lived sudo-mode
+//! token the server hands back so that a user is not asked twice within its lifetime.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use base64::Engine as _;
+
+use crate::{Secret, types};
+
+/// The response header (and request header) that carries the sudo-mode token.
+pub(crate) const SUDO_HEADER: &str = "x-fluxer-sudo-mode-jwt";
+
+/// How long before its expiry a cached sudo token is no longer sent.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
+
+/// Proof for sudo mode, required by `delete_oauth_application`, `reset_client_secret` and
+/// `reset_bot_token`.
+///
+/// Users without MFA give their password; users with MFA give a TOTP code or a WebAuthn assertion
+/// (the server refuses a password once MFA is on). After an MFA verification the server returns a
+/// sudo-mode token valid for 5 minutes, which the client sends on the next sudo calls by itself.
+///
+/// ```
+/// use fluxer_oauth2::SudoVerification;
+///
+/// let proof = SudoVerification::totp("123456");
+/// assert!(!format!("{proof:?}").contains("123456"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct SudoVerification(types::SudoVerificationSchema);
+
+impl SudoVerification {
+    /// The account password (for users without MFA). It must be 8 to 256 characters.
+    pub fn password(password: impl Into<Secret>) -> Self {
+        Self(types::SudoVerificationSchema {
+            password: Some(password.into()),
+            ..Default::default()
+        })
+    }
+
+    /// A code from the user's authenticator app.
+    pub fn totp(code: impl Into<Secret>) -> Self {
+        Self(types::SudoVerificationSchema {
+            mfa_method: Some(types::MfaMethod::Totp),
+            mfa_code: Some(code.into()),
+            ..Default::default()
+        })
+    }
+
+    /// A WebAuthn assertion (the `PublicKeyCredential` as JSON) for the challenge from
+    /// `get_sudo_webauthn_authentication_options`.
+    pub fn webauthn(
+        response: serde_json::Map<String, serde_json::Value>,
+        challenge: impl Into<Secret>,
+    ) -> Self {
+        Self(types::SudoVerificationSchema {
+            mfa_method: Some(types::MfaMethod::Webauthn),
+            webauthn_response: response,
+            webauthn_challenge: Some(challenge.into()),
+            ..Default::default()
+        })
+    }
+
+    /// Checks what the server would refuse anyway, so that a mistake costs no round trip.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if let Some(password) = &self.0.password {
+            let chars = password.expose_secret().chars().count();
+            if !(8..=256).contains(&chars) {
+                return Err(format!("a sudo password has 8 to 256 characters, this one has {chars}"));
+            }
+        }
+        if let Some(code) = &self.0.mfa_code {
+            if code.is_empty() {
+                return Err("the TOTP code is empty".to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The request body.
+    pub(crate) fn body(&self) -> types::SudoVerificationSchema {
+        self.0.clone()
+    }
+}
+
+/// A cached sudo-mode token and when it expires.
+#[derive(Clone, Debug)]
+struct SudoToken {
+    token: Secret,
+    expires_at: SystemTime,
+}
+
+/// The sudo-mode token of one user credential, shared by the clones of a client.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SudoCache(Arc<Mutex<Option<SudoToken>>>);
+
+impl SudoCache {
+    /// The cached token, if it is still valid for a while.
+    pub(crate) fn current(&self) -> Option<Secret> {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = guard.as_ref()?;
+        (SystemTime::now() + EXPIRY_MARGIN < cached.expires_at).then(|| cached.token.clone())
+    }
+
+    /// Keeps a token the server returned. Its expiry comes from the token's `exp` claim, or 5 minutes.
+    pub(crate) fn store(&self, token: &str) {
+        let expires_at = jwt_expiry(token)
+            .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(300));
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *guard = Some(SudoToken { token: Secret::new(token), expires_at });
+    }
+
+    /// Forgets the token (the server refused it).
+    pub(crate) fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// The `exp` claim of a JWT, without checking its signature (only the server can).
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_u64()?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(exp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_comes_from_the_exp_claim() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"type":"sudo","sub":"1","iat":1795449834,"exp":1795450134}"#);
+        let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig");
+        assert_eq!(jwt_expiry(&token), Some(UNIX_EPOCH + Duration::from_secs(1_795_450_134)));
+        assert_eq!(jwt_expiry("garbage"), None);
+    }
+
+    #[test]
+    fn an_expired_token_is_not_offered() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":1}"#);
+        let cache = SudoCache::default();
+        cache.store(&format!("h.{payload}.s"));
+        assert!(cache.current().is_none());
+        let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            format!(r#"{{"exp":{}}}"#, SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 300)
+                .as_bytes(),
+        );
+        cache.store(&format!("h.{fresh}.s"));
+        assert!(cache.current().is_some());
+        cache.clear();
+        assert!(cache.current().is_none());
+    }
+}

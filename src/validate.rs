@@ -1,0 +1,78 @@
+//! Input checks done before anything is sent, with messages that say what is expected.
+
+use crate::{Error, types};
+
+/// A Fluxer id: a decimal integer from 0 to 2^63-1, no leading zeros.
+pub(crate) fn snowflake(operation: &'static str, field: &str, value: &str) -> Result<types::Snowflake, Error> {
+    let well_formed = value == "0"
+        || (!value.is_empty()
+            && !value.starts_with('0')
+            && value.bytes().all(|b| b.is_ascii_digit())
+            && value.parse::<u64>().is_ok_and(|v| v <= i64::MAX as u64));
+    if !well_formed {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!(
+                "`{field}` must be a Fluxer id (a decimal integer below 2^63 with no leading zeros), got {value:?}"
+            ),
+        });
+    }
+    types::Snowflake::try_from(value).map_err(|e| Error::InvalidInput { operation, message: e.to_string() })
+}
+
+/// Redirect URIs as the server accepts them: at most 10, each absolute, https unless it points at
+/// this machine (localhost, `*.localhost`, an IP literal).
+pub(crate) fn redirect_uris(operation: &'static str, uris: &[String]) -> Result<(), Error> {
+    if uris.len() > 10 {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!("an application has at most 10 redirect URIs, {} were given", uris.len()),
+        });
+    }
+    for uri in uris {
+        redirect_uri(uri).map_err(|message| Error::InvalidInput { operation, message })?;
+    }
+    Ok(())
+}
+
+/// Application ids for a bulk call: 1 to 100 of them.
+pub(crate) fn id_list(operation: &'static str, ids: &[String]) -> Result<Vec<types::Snowflake>, Error> {
+    if ids.is_empty() || ids.len() > 100 {
+        return Err(Error::InvalidInput {
+            operation,
+            message: format!("between 1 and 100 application ids are needed, {} were given", ids.len()),
+        });
+    }
+    ids.iter().map(|id| snowflake(operation, "application_ids", id)).collect()
+}
+
+/// Converts a generated builder (or a finished request type) into the request type, naming the problem.
+pub(crate) fn body<B, T>(operation: &'static str, body: B) -> Result<T, Error>
+where
+    B: TryInto<T>,
+    B::Error: std::fmt::Display,
+{
+    body.try_into().map_err(|e| Error::InvalidInput { operation, message: e.to_string() })
+}
+
+/// One redirect URI: absolute, https unless its host is this machine, no fragment.
+pub(crate) fn redirect_uri(uri: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not an absolute URL: {e}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if crate::client::is_local_host(&url) || is_ip_literal(&url) => {}
+        _ => {
+            return Err(format!(
+                "redirect URI {uri:?} must use https (plain http is allowed only for localhost and IP addresses)"
+            ));
+        }
+    }
+    if url.fragment().is_some() {
+        return Err(format!("redirect URI {uri:?} must not have a fragment"));
+    }
+    Ok(url)
+}
+
+fn is_ip_literal(url: &url::Url) -> bool {
+    matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)))
+}
