@@ -161,7 +161,7 @@ pub(crate) fn from_body(
             .or(info.retry_after)
             .unwrap_or(std::time::Duration::from_secs(1));
         let global = body.global.unwrap_or(info.global);
-        return Error::RateLimited { operation, retry_after, global, info };
+        return Error::RateLimited { operation, retry_after, global, info: Box::new(info) };
     }
     if status == 401 && session_revoked {
         return Error::SessionRevoked { operation };

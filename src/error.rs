@@ -217,7 +217,7 @@ pub enum Error {
         /// Whether the global (per user or IP) limit was hit.
         global: bool,
         /// The rate-limit headers of the answer.
-        info: RateLimitInfo,
+        info: Box<RateLimitInfo>,
     },
     /// The operation needs sudo mode: call it again with a [`crate::SudoVerification`].
     #[error("{operation}: sudo mode is required: {}", sudo_advice(*has_mfa, methods))]

@@ -127,13 +127,12 @@ impl ClientHooks<ClientState> for crate::generated::Client {
                 }
             }
         }
-        if spec.is_some_and(|s| s.sudo) {
-            if let Some(token) = state.sudo.current() {
-                if let Ok(mut value) = HeaderValue::from_str(token.expose_secret()) {
-                    value.set_sensitive(true);
-                    headers.insert(SUDO_HEADER, value);
-                }
-            }
+        if spec.is_some_and(|s| s.sudo)
+            && let Some(token) = state.sudo.current()
+            && let Ok(mut value) = HeaderValue::from_str(token.expose_secret())
+        {
+            value.set_sensitive(true);
+            headers.insert(SUDO_HEADER, value);
         }
         Ok(())
     }

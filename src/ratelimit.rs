@@ -48,7 +48,7 @@ impl RateLimitInfo {
 
 /// A duration from a decimal number of seconds; `None` for negative, NaN or absurd values.
 pub(crate) fn duration_from_secs(secs: f64) -> Option<Duration> {
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 /// How the client retries a 429 answer (and a connection that could not be opened, since then nothing

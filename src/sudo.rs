@@ -72,10 +72,10 @@ impl SudoVerification {
                 return Err(format!("a sudo password has 8 to 256 characters, this one has {chars}"));
             }
         }
-        if let Some(code) = &self.0.mfa_code {
-            if code.is_empty() {
-                return Err("the TOTP code is empty".to_owned());
-            }
+        if let Some(code) = &self.0.mfa_code
+            && code.is_empty()
+        {
+            return Err("the TOTP code is empty".to_owned());
         }
         Ok(())
     }

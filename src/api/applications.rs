@@ -78,13 +78,13 @@ impl FluxerClient {
         if let Some(crate::Clearable::Set(uris)) = &body.redirect_uris {
             validate::redirect_uris(OP, uris)?;
         }
-        if let Some(crate::Clearable::Set(description)) = &body.description {
-            if description.chars().count() > 400 {
-                return Err(Error::InvalidInput {
-                    operation: OP,
-                    message: "a description has at most 400 characters".to_owned(),
-                });
-            }
+        if let Some(crate::Clearable::Set(description)) = &body.description
+            && description.chars().count() > 400
+        {
+            return Err(Error::InvalidInput {
+                operation: OP,
+                message: "a description has at most 400 characters".to_owned(),
+            });
         }
         self.send(OP, self.api.update_oauth_application().id(id).body(body).send()).await
     }
