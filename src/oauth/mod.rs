@@ -4,3 +4,4 @@ pub mod authorize;
 pub mod callback;
 pub mod pkce;
 pub mod scope;
+pub mod token;

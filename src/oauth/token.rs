@@ -1,0 +1,258 @@
+//! The token endpoint calls (exchange, refresh, client credentials, introspect, revoke) as form bodies,
+//! with client authentication in the body or as HTTP Basic, and `TokenSet`, what they return.
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use reqwest::header::HeaderValue;
+
+use crate::{
+    Error, FluxerClient, Secret, call,
+    oauth::{authorize::RedirectUri, pkce::PkceVerifier},
+    types, validate,
+};
+
+/// How the application proves who it is to the token, introspect and revoke endpoints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body (the default).
+    #[default]
+    Body,
+    /// `Authorization: Basic base64(client_id:client_secret)`. The server does not URL-decode the
+    /// pair, so the raw values are encoded.
+    Basic,
+}
+
+/// An application's client id and secret, and how to send them.
+///
+/// ```
+/// use fluxer_oauth2::oauth::token::ClientCredentials;
+///
+/// let creds = ClientCredentials::new("1574449618593251330", "s3cret").unwrap();
+/// assert!(!format!("{creds:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientCredentials {
+    client_id: types::Snowflake,
+    client_secret: Secret,
+    auth: ClientAuth,
+}
+
+impl ClientCredentials {
+    /// Credentials sent in the form body. The id must be a Fluxer id.
+    pub fn new(client_id: &str, client_secret: impl Into<Secret>) -> Result<Self, Error> {
+        Ok(Self {
+            client_id: validate::snowflake("ClientCredentials::new", "client_id", client_id)?,
+            client_secret: client_secret.into(),
+            auth: ClientAuth::Body,
+        })
+    }
+
+    /// The same credentials, sent the given way.
+    pub fn with_auth(mut self, auth: ClientAuth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// How the credentials are sent.
+    pub fn auth(&self) -> ClientAuth {
+        self.auth
+    }
+
+    /// The body fields (`None` when the credentials go in the header) and the Basic header (`None` when
+    /// they go in the body): never both, since introspect and revoke refuse that.
+    fn split(&self) -> (Option<types::Snowflake>, Option<Secret>, Option<HeaderValue>) {
+        match self.auth {
+            ClientAuth::Body => (Some(self.client_id.clone()), Some(self.client_secret.clone()), None),
+            ClientAuth::Basic => (None, None, Some(self.basic_header())),
+        }
+    }
+
+    fn basic_header(&self) -> HeaderValue {
+        let pair = format!("{}:{}", self.client_id.as_str(), self.client_secret.expose_secret());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
+        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+            .expect("base64 is a valid header value");
+        value.set_sensitive(true);
+        value
+    }
+}
+
+/// A user's tokens, as the token endpoint issued them, with an absolute expiry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenSet {
+    /// The access token, for `Authorization: Bearer`.
+    pub access_token: Secret,
+    /// The refresh token. Single-use: each refresh returns a new one and the old one stops working.
+    pub refresh_token: Secret,
+    /// The granted scopes, space-separated, in canonical order.
+    pub scope: String,
+    /// The token type (`Bearer`).
+    pub token_type: String,
+    /// How long the access token was valid when issued.
+    pub expires_in: Duration,
+    /// When the access token expires.
+    pub expires_at: SystemTime,
+}
+
+impl TokenSet {
+    /// Builds a set from the endpoint's answer, received at `now`.
+    pub fn from_response(response: types::OAuth2TokenResponse, now: SystemTime) -> Self {
+        let expires_in = Duration::from_secs(response.expires_in.max(0) as u64);
+        Self {
+            access_token: response.access_token,
+            refresh_token: response.refresh_token,
+            scope: response.scope,
+            token_type: response.token_type,
+            expires_in,
+            expires_at: now + expires_in,
+        }
+    }
+
+    /// Whether the access token expires within `margin` of `now`.
+    pub fn expires_within(&self, margin: Duration, now: SystemTime) -> bool {
+        self.expires_at <= now + margin
+    }
+
+    /// Whether a scope was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split_whitespace().any(|s| s == scope)
+    }
+}
+
+/// Which kind of token is being revoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// An access token.
+    AccessToken,
+    /// A refresh token. The server recognises one only when the request says so.
+    RefreshToken,
+}
+
+impl FluxerClient {
+    /// Exchanges an authorization code for tokens (`exchange_oauth2_token`, `authorization_code`).
+    ///
+    /// `redirect_uri` is the one the authorization used; it is sent in the normalised form the server
+    /// stored (`https://x.example` becomes `https://x.example/`), so the trailing-slash difference can
+    /// not cause an `invalid_grant`. Give the PKCE verifier when the authorization used PKCE.
+    /// A failed exchange does not spend the code; it is never retried except after a 429.
+    pub async fn exchange_code(
+        &self,
+        credentials: &ClientCredentials,
+        code: &Secret,
+        redirect_uri: &str,
+        pkce_verifier: Option<&PkceVerifier>,
+    ) -> Result<TokenSet, Error> {
+        const OP: &str = "exchange_oauth2_token";
+        let redirect = RedirectUri::parse(redirect_uri)
+            .map_err(|e| Error::InvalidInput { operation: OP, message: e.to_string() })?;
+        let (client_id, client_secret, basic) = credentials.split();
+        let request = types::AuthorizationCodeTokenRequest {
+            grant_type: types::AuthorizationCodeTokenRequestGrantType::AuthorizationCode,
+            code: code.clone(),
+            redirect_uri: validate::body(OP, redirect.normalized())?,
+            client_id,
+            client_secret,
+            code_verifier: pkce_verifier.map(|v| Secret::new(v.expose_secret())),
+        };
+        self.token_call(OP, request.into(), basic).await
+    }
+
+    /// Trades a refresh token for a new pair (`exchange_oauth2_token`, `refresh_token`). The old refresh
+    /// token stops working; the old access token stays valid until it expires.
+    ///
+    /// An `invalid_grant` answer means the user must authorize again.
+    pub async fn refresh_token(
+        &self,
+        credentials: &ClientCredentials,
+        refresh_token: &Secret,
+    ) -> Result<TokenSet, Error> {
+        const OP: &str = "exchange_oauth2_token";
+        let (client_id, client_secret, basic) = credentials.split();
+        let request = types::RefreshTokenTokenRequest {
+            grant_type: types::RefreshTokenTokenRequestGrantType::RefreshToken,
+            refresh_token: refresh_token.clone(),
+            client_id,
+            client_secret,
+        };
+        self.token_call(OP, request.into(), basic).await
+    }
+
+    /// The `client_credentials` grant, as the Fluxer docs describe it for bot-only applications.
+    ///
+    /// The server refuses it today: expect [`Error::Api`] with status 400 and code `INVALID_FORM_BODY`
+    /// on the field `grant_type`. Use the application's bot token instead.
+    pub async fn client_credentials(
+        &self,
+        credentials: &ClientCredentials,
+        scope: Option<&str>,
+    ) -> Result<TokenSet, Error> {
+        const OP: &str = "exchange_oauth2_token";
+        let (client_id, client_secret, basic) = credentials.split();
+        let request = types::ClientCredentialsTokenRequest {
+            grant_type: types::ClientCredentialsTokenRequestGrantType::ClientCredentials,
+            scope: scope.map(|s| validate::body(OP, s)).transpose()?,
+            client_id,
+            client_secret,
+        };
+        self.token_call(OP, request.into(), basic).await
+    }
+
+    /// Whether a token of this application is active, and for whom (`introspect_oauth2_token`).
+    pub async fn introspect(
+        &self,
+        credentials: &ClientCredentials,
+        token: &Secret,
+    ) -> Result<types::OAuth2IntrospectResponse, Error> {
+        const OP: &str = "introspect_oauth2_token";
+        let (client_id, client_secret, basic) = credentials.split();
+        let body = types::IntrospectRequestForm { token: token.clone(), client_id, client_secret };
+        let call = self.api.introspect_oauth2_token().body(body).send();
+        self.check(OP)?;
+        Ok(call::run(OP, basic, call).await?.into_inner())
+    }
+
+    /// Revokes a token (`revoke_oauth2_token`).
+    ///
+    /// Revoking any token of a user revokes **all** of that user's tokens for this application.
+    /// For a refresh token the request says `token_type_hint=refresh_token`, without which the server
+    /// would answer 200 and revoke nothing. Unknown tokens also answer 200.
+    pub async fn revoke(
+        &self,
+        credentials: &ClientCredentials,
+        token: &Secret,
+        kind: TokenKind,
+    ) -> Result<(), Error> {
+        const OP: &str = "revoke_oauth2_token";
+        let (client_id, client_secret, basic) = credentials.split();
+        let body = types::RevokeRequestForm {
+            token: token.clone(),
+            token_type_hint: Some(match kind {
+                TokenKind::AccessToken => types::TokenTypeHint::AccessToken,
+                TokenKind::RefreshToken => types::TokenTypeHint::RefreshToken,
+            }),
+            client_id,
+            client_secret,
+        };
+        let call = self.api.revoke_oauth2_token().body(body).send();
+        self.check(OP)?;
+        call::run(OP, basic, call).await.map(|_| ())
+    }
+
+    async fn token_call(
+        &self,
+        operation: &'static str,
+        request: types::TokenRequest,
+        basic: Option<HeaderValue>,
+    ) -> Result<TokenSet, Error> {
+        self.check(operation)?;
+        let call = self.api.exchange_oauth2_token().body(request).send();
+        let response = call::run(operation, basic, call).await?.into_inner();
+        Ok(TokenSet::from_response(response, SystemTime::now()))
+    }
+}
