@@ -1,0 +1,120 @@
+//! `POST /oauth2/token`: authorization-code exchange and refresh-token rotation.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::shared::{Inner, Settings};
+use crate::store::{App, Store};
+
+use super::client_auth;
+use super::form::{self, Form};
+use super::reply::{self, FieldError, JObj};
+
+/// Checks the form against the `TokenRequest` union.
+fn check_form(form: &Form) -> Result<&'static str, Vec<FieldError>> {
+    let grant = match form.get("grant_type") {
+        Some("authorization_code") => "authorization_code",
+        Some("refresh_token") => "refresh_token",
+        _ => return Err(vec![FieldError::format("grant_type")]),
+    };
+    let mut errors = Vec::new();
+    if grant == "authorization_code" {
+        form.check_string("code", true, &mut errors);
+        form.check_string("redirect_uri", true, &mut errors);
+        form.check_string("code_verifier", false, &mut errors);
+    } else {
+        form.check_string("refresh_token", true, &mut errors);
+    }
+    form.check_snowflake("client_id", &mut errors);
+    form.check_string("client_secret", false, &mut errors);
+    if errors.is_empty() { Ok(grant) } else { Err(errors) }
+}
+
+fn pkce_ok(pkce: &Option<(String, String)>, verifier: Option<&str>) -> bool {
+    let Some((challenge, method)) = pkce else {
+        return true;
+    };
+    let Some(verifier) = verifier else {
+        return false;
+    };
+    if method == "S256" {
+        URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == *challenge
+    } else {
+        verifier == challenge
+    }
+}
+
+fn token_body(access: &str, refresh: &str, expires_in: u64, scopes: &[&str]) -> String {
+    JObj::new()
+        .val("access_token", access)
+        .val("token_type", "Bearer")
+        .val("expires_in", expires_in)
+        .val("refresh_token", refresh)
+        .val("scope", scopes.join(" "))
+        .finish()
+}
+
+fn exchange_code(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
+    let code = form.get("code").unwrap_or_default();
+    let Some(found) = store.codes.get(code).cloned() else {
+        return reply::invalid_grant();
+    };
+    if found.expires_ms <= now {
+        store.codes.remove(code);
+        return reply::invalid_grant();
+    }
+    let redirect_ok = form.get("redirect_uri") == Some(found.redirect_uri.as_str());
+    if found.app_id != app.id || !redirect_ok || !pkce_ok(&found.pkce, form.get("code_verifier")) {
+        return reply::invalid_grant();
+    }
+    store.codes.remove(code);
+    let scopes = found.scopes.clone();
+    let (a, r) = store.issue_pair(&app.id, &found.user_id, found.scopes, now, s.access_ms, s.refresh_ms);
+    reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
+}
+
+fn rotate_refresh(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
+    let token = form.get("refresh_token").unwrap_or_default();
+    let Some(old) = store.live_refresh(token, now).filter(|g| g.app_id == app.id).cloned() else {
+        return reply::invalid_grant();
+    };
+    store.refresh.remove(token);
+    let scopes = old.scopes.clone();
+    let (a, r) = store.issue_pair(&app.id, &old.user_id, old.scopes, now, s.access_ms, s.refresh_ms);
+    reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
+}
+
+/// `POST /oauth2/token`.
+pub(crate) async fn token(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = match form::read(&headers, body).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let grant = match check_form(&form) {
+        Ok(g) => g,
+        Err(errors) => return reply::form_errors(&errors),
+    };
+    let settings = inner.settings();
+    let now = inner.now_ms();
+    let mut store = inner.store();
+    let app = match client_auth::for_token(&store, &headers, &form) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if grant == "authorization_code" {
+        exchange_code(&mut store, &app, &form, now, &settings)
+    } else {
+        rotate_refresh(&mut store, &app, &form, now, &settings)
+    }
+}
