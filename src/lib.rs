@@ -1,4 +1,6 @@
 //! A typed client for the Fluxer OAuth2 API.
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
 mod api;
 mod auth;
