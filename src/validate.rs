@@ -30,7 +30,8 @@ pub(crate) fn redirect_uris(operation: &'static str, uris: &[String]) -> Result<
         });
     }
     for uri in uris {
-        redirect_uri(uri).map_err(|message| Error::InvalidInput { operation, message })?;
+        crate::oauth::authorize::RedirectUri::parse(uri)
+            .map_err(|e| Error::InvalidInput { operation, message: format!("redirect URI {uri:?}: {e}") })?;
     }
     Ok(())
 }
@@ -55,24 +56,3 @@ where
     body.try_into().map_err(|e| Error::InvalidInput { operation, message: e.to_string() })
 }
 
-/// One redirect URI: absolute, https unless its host is this machine, no fragment.
-pub(crate) fn redirect_uri(uri: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(uri).map_err(|e| format!("redirect URI {uri:?} is not an absolute URL: {e}"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if crate::client::is_local_host(&url) || is_ip_literal(&url) => {}
-        _ => {
-            return Err(format!(
-                "redirect URI {uri:?} must use https (plain http is allowed only for localhost and IP addresses)"
-            ));
-        }
-    }
-    if url.fragment().is_some() {
-        return Err(format!("redirect URI {uri:?} must not have a fragment"));
-    }
-    Ok(url)
-}
-
-fn is_ip_literal(url: &url::Url) -> bool {
-    matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)))
-}
