@@ -302,6 +302,12 @@ pub enum Error {
     /// The token store failed; the token pair is still held in memory.
     #[error("the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call")]
     Store(String),
+    /// The authorization callback was refused (denied, missing or mismatched state).
+    #[error(transparent)]
+    Callback(#[from] crate::oauth::callback::CallbackError),
+    /// The authorization URL could not be built.
+    #[error(transparent)]
+    Authorize(#[from] crate::oauth::authorize::AuthorizeError),
 }
 
 impl Error {

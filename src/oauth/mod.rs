@@ -5,3 +5,9 @@ pub mod callback;
 pub mod pkce;
 pub mod scope;
 pub mod token;
+
+pub use authorize::{AuthorizeError, AuthorizeRequest, AuthorizeUrl, CsrfState, Prompt, RedirectUri, UrlError};
+pub use callback::{Callback, CallbackError, OAuthCallbackError};
+pub use pkce::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
+pub use scope::{Scope, ScopeError, Scopes};
+pub use token::{ClientAuth, ClientCredentials, TokenKind, TokenSet};
