@@ -58,7 +58,10 @@ impl Credential {
             Self::Session(t) => t.expose_secret().to_owned(),
         };
         let mut header = HeaderValue::from_str(&value).map_err(|_| {
-            format!("{} contains characters that cannot go in an HTTP header", self.kind())
+            format!(
+                "{} contains characters that cannot go in an HTTP header",
+                self.kind()
+            )
         })?;
         header.set_sensitive(true);
         Ok(header)

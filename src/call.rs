@@ -69,7 +69,10 @@ pub(crate) async fn run<T, F>(
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorBody>>>,
 {
-    let ctx = Arc::new(CallContext { basic_auth, seen: Mutex::default() });
+    let ctx = Arc::new(CallContext {
+        basic_auth,
+        seen: Mutex::default(),
+    });
     let result = CALL.scope(ctx.clone(), call).await;
     let seen = *ctx.seen.lock().unwrap_or_else(|e| e.into_inner());
     match result {
@@ -90,14 +93,22 @@ async fn convert(
         return Error::ResponseTooLarge { operation, limit };
     }
     match err {
-        P::InvalidRequest(message) | P::Custom(message) => Error::InvalidInput { operation, message },
+        P::InvalidRequest(message) | P::Custom(message) => {
+            Error::InvalidInput { operation, message }
+        }
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
             transport(operation, &e)
         }
         P::ErrorResponse(value) => {
             let status = value.status().as_u16();
             let headers = value.headers().clone();
-            from_body(operation, status, &headers, value.into_inner(), seen.session_revoked)
+            from_body(
+                operation,
+                status,
+                &headers,
+                value.into_inner(),
+                seen.session_revoked,
+            )
         }
         P::InvalidResponsePayload(body, e) => undecodable(operation, status, &body, &e.to_string()),
         P::UnexpectedResponse(response) => {
@@ -108,7 +119,12 @@ async fn convert(
                     Ok(parsed) if status >= 400 => {
                         from_body(operation, status, &headers, parsed, seen.session_revoked)
                     }
-                    _ => undecodable(operation, status, &body, "an answer the spec does not describe"),
+                    _ => undecodable(
+                        operation,
+                        status,
+                        &body,
+                        "an answer the spec does not describe",
+                    ),
                 },
                 Err(e) => transport(operation, &e),
             }
@@ -132,15 +148,28 @@ fn transport(operation: &'static str, e: &reqwest::Error) -> Error {
         message.push_str(&inner.to_string());
         source = inner.source();
     }
-    Error::Transport { operation, kind, message }
+    Error::Transport {
+        operation,
+        kind,
+        message,
+    }
 }
 
 fn undecodable(operation: &'static str, status: u16, body: &[u8], why: &str) -> Error {
     let snippet = masked_snippet(body);
     if status >= 500 {
-        Error::Server { operation, status, snippet }
+        Error::Server {
+            operation,
+            status,
+            snippet,
+        }
     } else {
-        Error::Decode { operation, status, message: why.to_owned(), snippet }
+        Error::Decode {
+            operation,
+            status,
+            message: why.to_owned(),
+            snippet,
+        }
     }
 }
 
@@ -161,7 +190,12 @@ pub(crate) fn from_body(
             .or(info.retry_after)
             .unwrap_or(std::time::Duration::from_secs(1));
         let global = body.global.unwrap_or(info.global);
-        return Error::RateLimited { operation, retry_after, global, info: Box::new(info) };
+        return Error::RateLimited {
+            operation,
+            retry_after,
+            global,
+            info: Box::new(info),
+        };
     }
     if status == 401 && session_revoked {
         return Error::SessionRevoked { operation };
@@ -198,7 +232,11 @@ pub(crate) fn from_body(
             errors: body
                 .errors
                 .into_iter()
-                .map(|e| FieldError { path: e.path, code: e.code, message: e.message })
+                .map(|e| FieldError {
+                    path: e.path,
+                    code: e.code,
+                    message: e.message,
+                })
                 .collect(),
         },
         None => Error::Decode {

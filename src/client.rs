@@ -4,8 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use crate::{
-    Credential, Error,
-    generated,
+    Credential, Error, generated,
     hooks::{ClientState, DEFAULT_MAX_RESPONSE_BYTES, Pacer, SESSION_MIN_INTERVAL, Shared},
     ratelimit::{RateLimitInfo, RetryPolicy},
 };
@@ -52,7 +51,11 @@ impl FluxerClient {
             shared: self.api.inner.shared.clone(),
         };
         Self {
-            api: generated::Client::new_with_client(&self.api.baseurl, self.api.client.clone(), inner),
+            api: generated::Client::new_with_client(
+                &self.api.baseurl,
+                self.api.client.clone(),
+                inner,
+            ),
         }
     }
 
@@ -74,7 +77,13 @@ impl FluxerClient {
 
     /// The rate-limit headers of the latest answer that carried any.
     pub fn last_rate_limit(&self) -> Option<RateLimitInfo> {
-        self.api.inner.shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.api
+            .inner
+            .shared
+            .last_rate_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Refuses the call before any traffic when this client's credential does not fit the operation.
@@ -175,15 +184,25 @@ impl FluxerClientBuilder {
             session_hit_global_limit: Default::default(),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         };
-        let inner = ClientState { credential: self.credential, sudo: Default::default(), shared: Arc::new(shared) };
-        Ok(FluxerClient { api: generated::Client::new_with_client(&base_url, http, inner) })
+        let inner = ClientState {
+            credential: self.credential,
+            sudo: Default::default(),
+            shared: Arc::new(shared),
+        };
+        Ok(FluxerClient {
+            api: generated::Client::new_with_client(&base_url, http, inner),
+        })
     }
 }
 
 /// Parses the base URL: absolute, https (or http on this machine), no query or fragment.
 pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
-    let refuse = |message: String| Error::InvalidInput { operation: "FluxerClientBuilder::base_url", message };
-    let url = url::Url::parse(raw).map_err(|e| refuse(format!("{raw:?} is not an absolute URL: {e}")))?;
+    let refuse = |message: String| Error::InvalidInput {
+        operation: "FluxerClientBuilder::base_url",
+        message,
+    };
+    let url =
+        url::Url::parse(raw).map_err(|e| refuse(format!("{raw:?} is not an absolute URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_local_host(&url) => {}
@@ -195,7 +214,9 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
         other => return Err(refuse(format!("{raw:?} has scheme {other:?}; use https"))),
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(refuse(format!("{raw:?} has a query or fragment; give the API base only")));
+        return Err(refuse(format!(
+            "{raw:?} has a query or fragment; give the API base only"
+        )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }

@@ -128,9 +128,15 @@ impl OAuthErrorKind {
                 "the code or refresh token cannot be used again: start the authorization again \
                  (check that redirect_uri and the PKCE verifier match the authorize request)"
             }
-            Self::InvalidClient => "check the client id and client secret (a rotated secret stops working at once)",
-            Self::InvalidScope => "request only scopes the server knows: identify, email, guilds, connections, bot",
-            Self::InvalidRequest => "check the redirect URI against the registered ones, character for character",
+            Self::InvalidClient => {
+                "check the client id and client secret (a rotated secret stops working at once)"
+            }
+            Self::InvalidScope => {
+                "request only scopes the server knows: identify, email, guilds, connections, bot"
+            }
+            Self::InvalidRequest => {
+                "check the redirect URI against the registered ones, character for character"
+            }
             Self::Other(_) => "see the description",
         }
     }
@@ -174,7 +180,10 @@ pub enum TransportKind {
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a Fluxer error body `{code, message, errors}`.
-    #[error("{operation}: the server answered {status} {code}: {message}{}", field_summary(errors))]
+    #[error(
+        "{operation}: the server answered {status} {code}: {message}{}",
+        field_summary(errors)
+    )]
     Api {
         /// The operation id.
         operation: &'static str,
@@ -200,7 +209,9 @@ pub enum Error {
         description: Option<String>,
     },
     /// The access token lacks a scope this call needs.
-    #[error("{operation}: the access token lacks the `{scope}` scope: ask the user to authorize again with it")]
+    #[error(
+        "{operation}: the access token lacks the `{scope}` scope: ask the user to authorize again with it"
+    )]
     MissingScope {
         /// The operation id.
         operation: &'static str,
@@ -230,7 +241,9 @@ pub enum Error {
         methods: SudoMethods,
     },
     /// A session credential got 401 after the server's global rate limit: the server revoked it.
-    #[error("{operation}: the server revoked this session after it hit the global rate limit: sign in again for a new session token")]
+    #[error(
+        "{operation}: the server revoked this session after it hit the global rate limit: sign in again for a new session token"
+    )]
     SessionRevoked {
         /// The operation id.
         operation: &'static str,
@@ -264,7 +277,9 @@ pub enum Error {
         message: String,
     },
     /// The server's answer could not be read as the expected type.
-    #[error("{operation}: could not decode the {status} answer ({message}); body starts: {snippet:?}")]
+    #[error(
+        "{operation}: could not decode the {status} answer ({message}); body starts: {snippet:?}"
+    )]
     Decode {
         /// The operation id.
         operation: &'static str,
@@ -276,7 +291,9 @@ pub enum Error {
         snippet: String,
     },
     /// The server failed (a 5xx answer whose body is not a Fluxer error, such as a proxy's HTML page).
-    #[error("{operation}: the server failed with {status}; try again later (body starts: {snippet:?})")]
+    #[error(
+        "{operation}: the server failed with {status}; try again later (body starts: {snippet:?})"
+    )]
     Server {
         /// The operation id.
         operation: &'static str,
@@ -286,7 +303,9 @@ pub enum Error {
         snippet: String,
     },
     /// The answer was larger than the configured limit and was not read.
-    #[error("{operation}: the answer is larger than the {limit}-byte limit; raise FluxerClientBuilder::max_response_bytes if that is expected")]
+    #[error(
+        "{operation}: the answer is larger than the {limit}-byte limit; raise FluxerClientBuilder::max_response_bytes if that is expected"
+    )]
     ResponseTooLarge {
         /// The operation id.
         operation: &'static str,
@@ -294,13 +313,17 @@ pub enum Error {
         limit: usize,
     },
     /// The user must authorize the application again (the refresh token was refused).
-    #[error("the refresh token was refused ({description}): the user must authorize the application again")]
+    #[error(
+        "the refresh token was refused ({description}): the user must authorize the application again"
+    )]
     ReauthorizationRequired {
         /// The server's description.
         description: String,
     },
     /// The token store failed; the token pair is still held in memory.
-    #[error("the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call")]
+    #[error(
+        "the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call"
+    )]
     Store(String),
     /// The authorization callback was refused (denied, missing or mismatched state).
     #[error(transparent)]
@@ -317,9 +340,7 @@ impl Error {
             Self::Api { status, .. }
             | Self::OAuth { status, .. }
             | Self::Decode { status, .. }
-            | Self::Server { status, .. } => {
-                Some(*status)
-            }
+            | Self::Server { status, .. } => Some(*status),
             Self::RateLimited { .. } => Some(429),
             Self::SudoRequired { .. } | Self::MissingScope { .. } => Some(403),
             Self::SessionRevoked { .. } => Some(401),
@@ -362,23 +383,39 @@ fn accepted_list(accepted: &[CredentialKind]) -> String {
     if accepted.is_empty() {
         return "no credential".to_owned();
     }
-    accepted.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+    accepted
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn sudo_advice(has_mfa: bool, methods: &SudoMethods) -> &'static str {
     match (has_mfa, methods.totp, methods.webauthn) {
         (false, _, _) => "call it again with SudoVerification::password",
-        (true, true, true) => "call it again with SudoVerification::totp or SudoVerification::webauthn (a password is not accepted once MFA is on)",
-        (true, true, false) => "call it again with SudoVerification::totp (a password is not accepted once MFA is on)",
-        (true, false, true) => "call it again with SudoVerification::webauthn (a password is not accepted once MFA is on)",
+        (true, true, true) => {
+            "call it again with SudoVerification::totp or SudoVerification::webauthn (a password is not accepted once MFA is on)"
+        }
+        (true, true, false) => {
+            "call it again with SudoVerification::totp (a password is not accepted once MFA is on)"
+        }
+        (true, false, true) => {
+            "call it again with SudoVerification::webauthn (a password is not accepted once MFA is on)"
+        }
         (true, false, false) => "the user has MFA but no usable method: verify in the Fluxer app",
     }
 }
 
 fn transport_summary(kind: TransportKind) -> &'static str {
     match kind {
-        TransportKind::Connect => "could not connect to the server (check the base URL and the network)",
-        TransportKind::Timeout => "the server did not answer in time (raise the timeout or try later)",
-        TransportKind::Interrupted => "the connection broke mid-exchange (try again; single-use values may have been spent)",
+        TransportKind::Connect => {
+            "could not connect to the server (check the base URL and the network)"
+        }
+        TransportKind::Timeout => {
+            "the server did not answer in time (raise the timeout or try later)"
+        }
+        TransportKind::Interrupted => {
+            "the connection broke mid-exchange (try again; single-use values may have been spent)"
+        }
     }
 }

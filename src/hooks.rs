@@ -69,7 +69,10 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     pub(crate) fn new(interval: Duration) -> Self {
-        Self { interval, next: tokio::sync::Mutex::new(None) }
+        Self {
+            interval,
+            next: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// Waits for this request's slot.
@@ -117,7 +120,10 @@ impl ClientHooks<ClientState> for crate::generated::Client {
         // (public view, token, introspect, revoke) only the HTTP Basic client authentication that a
         // token call asked for, never the client's credential.
         headers.remove(reqwest::header::AUTHORIZATION);
-        match (&state.credential, spec.is_some_and(|s| !s.accepts.is_empty())) {
+        match (
+            &state.credential,
+            spec.is_some_and(|s| !s.accepts.is_empty()),
+        ) {
             (Some(credential), true) => credential
                 .apply(headers)
                 .map_err(progenitor_client::Error::Custom)?,
@@ -166,7 +172,8 @@ impl crate::generated::Client {
         let state = self.inner();
         let shared = &state.shared;
         let is_session = matches!(state.credential, Some(Credential::Session(_)))
-            && OperationSpec::find(operation).is_some_and(|s| s.accepts.contains(&CredentialKind::Session));
+            && OperationSpec::find(operation)
+                .is_some_and(|s| s.accepts.contains(&CredentialKind::Session));
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
@@ -203,7 +210,10 @@ impl crate::generated::Client {
             let headers = response.headers().clone();
             let rate_limit = RateLimitInfo::from_headers(&headers);
             if let Some(info) = &rate_limit {
-                *shared.last_rate_limit.lock().unwrap_or_else(|e| e.into_inner()) = Some(info.clone());
+                *shared
+                    .last_rate_limit
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(info.clone());
             }
             if let Some(token) = headers.get(SUDO_HEADER).and_then(|v| v.to_str().ok()) {
                 state.sudo.store(token);
@@ -230,13 +240,22 @@ impl crate::generated::Client {
             );
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let wait = retry_wait(&body.1, rate_limit.as_ref());
-                let global = rate_limit.as_ref().is_some_and(|r| r.global) || body_says_global(&body.1);
+                let global =
+                    rate_limit.as_ref().is_some_and(|r| r.global) || body_says_global(&body.1);
                 if global && is_session {
-                    shared.session_hit_global_limit.store(true, Ordering::Relaxed);
+                    shared
+                        .session_hit_global_limit
+                        .store(true, Ordering::Relaxed);
                 }
                 let retry = attempt <= shared.retry.max_retries
                     && waited + wait <= shared.retry.max_total_wait;
-                tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, global, retry, "rate limited");
+                tracing::debug!(
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    global,
+                    retry,
+                    "rate limited"
+                );
                 if retry {
                     tokio::time::sleep(wait).await;
                     waited += wait;
@@ -252,7 +271,9 @@ impl crate::generated::Client {
             {
                 call::record(CallOutcome::SessionRevoked);
             }
-            call::record(CallOutcome::Answered { status: status.as_u16() });
+            call::record(CallOutcome::Answered {
+                status: status.as_u16(),
+            });
             let span = tracing::Span::current();
             span.record("status", status.as_u16());
             span.record("attempts", attempt);
@@ -275,8 +296,15 @@ enum Capped {
 /// Reads the whole body, refusing to buffer more than `limit` bytes (the server answers chunked, with no
 /// `Content-Length`, so the cap is enforced while reading).
 async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Capped> {
-    let parts = (response.status(), response.version(), response.headers().clone());
-    if response.content_length().is_some_and(|len| len > limit as u64) {
+    let parts = (
+        response.status(),
+        response.version(),
+        response.headers().clone(),
+    );
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
         return Ok(Capped::TooLarge(parts));
     }
     let mut body = bytes::BytesMut::new();

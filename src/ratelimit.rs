@@ -29,7 +29,12 @@ pub struct RateLimitInfo {
 impl RateLimitInfo {
     /// Reads the headers; `None` when the answer carries none of them.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
         let number = |name: &str| text(name).and_then(|v| v.parse::<f64>().ok());
         let seconds = |name: &str| number(name).and_then(duration_from_secs);
         let info = Self {
@@ -65,12 +70,18 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// Never retry.
-    pub const NONE: Self = Self { max_retries: 0, max_total_wait: Duration::ZERO };
+    pub const NONE: Self = Self {
+        max_retries: 0,
+        max_total_wait: Duration::ZERO,
+    };
 }
 
 impl Default for RetryPolicy {
     /// Up to 3 retries, waiting at most 10 s in total.
     fn default() -> Self {
-        Self { max_retries: 3, max_total_wait: Duration::from_secs(10) }
+        Self {
+            max_retries: 3,
+            max_total_wait: Duration::from_secs(10),
+        }
     }
 }

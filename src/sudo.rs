@@ -69,7 +69,9 @@ impl SudoVerification {
         if let Some(password) = &self.0.password {
             let chars = password.expose_secret().chars().count();
             if !(8..=256).contains(&chars) {
-                return Err(format!("a sudo password has 8 to 256 characters, this one has {chars}"));
+                return Err(format!(
+                    "a sudo password has 8 to 256 characters, this one has {chars}"
+                ));
             }
         }
         if let Some(code) = &self.0.mfa_code
@@ -107,10 +109,13 @@ impl SudoCache {
 
     /// Keeps a token the server returned. Its expiry comes from the token's `exp` claim, or 5 minutes.
     pub(crate) fn store(&self, token: &str) {
-        let expires_at = jwt_expiry(token)
-            .unwrap_or_else(|| SystemTime::now() + Duration::from_secs(300));
+        let expires_at =
+            jwt_expiry(token).unwrap_or_else(|| SystemTime::now() + Duration::from_secs(300));
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *guard = Some(SudoToken { token: Secret::new(token), expires_at });
+        *guard = Some(SudoToken {
+            token: Secret::new(token),
+            expires_at,
+        });
     }
 
     /// Forgets the token (the server refused it).
@@ -139,7 +144,10 @@ mod tests {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(br#"{"type":"sudo","sub":"1","iat":1795449834,"exp":1795450134}"#);
         let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig");
-        assert_eq!(jwt_expiry(&token), Some(UNIX_EPOCH + Duration::from_secs(1_795_450_134)));
+        assert_eq!(
+            jwt_expiry(&token),
+            Some(UNIX_EPOCH + Duration::from_secs(1_795_450_134))
+        );
         assert_eq!(jwt_expiry("garbage"), None);
     }
 
@@ -150,8 +158,15 @@ mod tests {
         cache.store(&format!("h.{payload}.s"));
         assert!(cache.current().is_none());
         let fresh = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-            format!(r#"{{"exp":{}}}"#, SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 300)
-                .as_bytes(),
+            format!(
+                r#"{{"exp":{}}}"#,
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + 300
+            )
+            .as_bytes(),
         );
         cache.store(&format!("h.{fresh}.s"));
         assert!(cache.current().is_some());

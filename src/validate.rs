@@ -3,7 +3,11 @@
 use crate::{Error, types};
 
 /// A Fluxer id: a decimal integer from 0 to 2^63-1, no leading zeros.
-pub(crate) fn snowflake(operation: &'static str, field: &str, value: &str) -> Result<types::Snowflake, Error> {
+pub(crate) fn snowflake(
+    operation: &'static str,
+    field: &str,
+    value: &str,
+) -> Result<types::Snowflake, Error> {
     let well_formed = value == "0"
         || (!value.is_empty()
             && !value.starts_with('0')
@@ -17,7 +21,10 @@ pub(crate) fn snowflake(operation: &'static str, field: &str, value: &str) -> Re
             ),
         });
     }
-    types::Snowflake::try_from(value).map_err(|e| Error::InvalidInput { operation, message: e.to_string() })
+    types::Snowflake::try_from(value).map_err(|e| Error::InvalidInput {
+        operation,
+        message: e.to_string(),
+    })
 }
 
 /// Redirect URIs as the server accepts them: at most 10, each absolute, https unless it points at
@@ -26,25 +33,38 @@ pub(crate) fn redirect_uris(operation: &'static str, uris: &[String]) -> Result<
     if uris.len() > 10 {
         return Err(Error::InvalidInput {
             operation,
-            message: format!("an application has at most 10 redirect URIs, {} were given", uris.len()),
+            message: format!(
+                "an application has at most 10 redirect URIs, {} were given",
+                uris.len()
+            ),
         });
     }
     for uri in uris {
-        crate::oauth::authorize::RedirectUri::parse(uri)
-            .map_err(|e| Error::InvalidInput { operation, message: format!("redirect URI {uri:?}: {e}") })?;
+        crate::oauth::authorize::RedirectUri::parse(uri).map_err(|e| Error::InvalidInput {
+            operation,
+            message: format!("redirect URI {uri:?}: {e}"),
+        })?;
     }
     Ok(())
 }
 
 /// Application ids for a bulk call: 1 to 100 of them.
-pub(crate) fn id_list(operation: &'static str, ids: &[String]) -> Result<Vec<types::Snowflake>, Error> {
+pub(crate) fn id_list(
+    operation: &'static str,
+    ids: &[String],
+) -> Result<Vec<types::Snowflake>, Error> {
     if ids.is_empty() || ids.len() > 100 {
         return Err(Error::InvalidInput {
             operation,
-            message: format!("between 1 and 100 application ids are needed, {} were given", ids.len()),
+            message: format!(
+                "between 1 and 100 application ids are needed, {} were given",
+                ids.len()
+            ),
         });
     }
-    ids.iter().map(|id| snowflake(operation, "application_ids", id)).collect()
+    ids.iter()
+        .map(|id| snowflake(operation, "application_ids", id))
+        .collect()
 }
 
 /// Converts a generated builder (or a finished request type) into the request type, naming the problem.
@@ -53,6 +73,8 @@ where
     B: TryInto<T>,
     B::Error: std::fmt::Display,
 {
-    body.try_into().map_err(|e| Error::InvalidInput { operation, message: e.to_string() })
+    body.try_into().map_err(|e| Error::InvalidInput {
+        operation,
+        message: e.to_string(),
+    })
 }
-

@@ -55,10 +55,14 @@ impl FluxerClient {
     }
 
     /// `get_oauth_application`: reads an application the user owns (session credential).
-    pub async fn get_oauth_application(&self, id: &str) -> Result<types::ApplicationResponse, Error> {
+    pub async fn get_oauth_application(
+        &self,
+        id: &str,
+    ) -> Result<types::ApplicationResponse, Error> {
         const OP: &str = "get_oauth_application";
         let id = validate::snowflake(OP, "id", id)?;
-        self.send(OP, self.api.get_oauth_application().id(id).send()).await
+        self.send(OP, self.api.get_oauth_application().id(id).send())
+            .await
     }
 
     /// `update_oauth_application`: changes an application (session credential). Fields left `None`
@@ -86,7 +90,11 @@ impl FluxerClient {
                 message: "a description has at most 400 characters".to_owned(),
             });
         }
-        self.send(OP, self.api.update_oauth_application().id(id).body(body).send()).await
+        self.send(
+            OP,
+            self.api.update_oauth_application().id(id).body(body).send(),
+        )
+        .await
     }
 
     /// `delete_oauth_application`: deletes an application and its bot (session credential, sudo mode).
@@ -101,7 +109,11 @@ impl FluxerClient {
         const OP: &str = "delete_oauth_application";
         let id = validate::snowflake(OP, "id", id)?;
         let body = self.sudo_body(OP, sudo)?;
-        self.send(OP, self.api.delete_oauth_application().id(id).body(body).send()).await
+        self.send(
+            OP,
+            self.api.delete_oauth_application().id(id).body(body).send(),
+        )
+        .await
     }
 
     /// `reset_client_secret`: issues a new client secret (session credential, sudo mode). The old secret
@@ -114,7 +126,8 @@ impl FluxerClient {
         const OP: &str = "reset_client_secret";
         let id = validate::snowflake(OP, "id", id)?;
         let body = self.sudo_body(OP, sudo)?;
-        self.send(OP, self.api.reset_client_secret().id(id).body(body).send()).await
+        self.send(OP, self.api.reset_client_secret().id(id).body(body).send())
+            .await
     }
 
     /// `reset_bot_token`: issues a new bot token (session credential, sudo mode). The old one stops
@@ -127,11 +140,16 @@ impl FluxerClient {
         const OP: &str = "reset_bot_token";
         let id = validate::snowflake(OP, "id", id)?;
         let body = self.sudo_body(OP, sudo)?;
-        self.send(OP, self.api.reset_bot_token().id(id).body(body).send()).await
+        self.send(OP, self.api.reset_bot_token().id(id).body(body).send())
+            .await
     }
 
     /// `update_bot_profile`: changes the bot user's profile (session credential).
-    pub async fn update_bot_profile<B>(&self, id: &str, body: B) -> Result<types::BotProfileResponse, Error>
+    pub async fn update_bot_profile<B>(
+        &self,
+        id: &str,
+        body: B,
+    ) -> Result<types::BotProfileResponse, Error>
     where
         B: TryInto<types::BotProfileUpdateRequest>,
         B::Error: std::fmt::Display,
@@ -139,32 +157,46 @@ impl FluxerClient {
         const OP: &str = "update_bot_profile";
         let id = validate::snowflake(OP, "id", id)?;
         let body: types::BotProfileUpdateRequest = validate::body(OP, body)?;
-        self.send(OP, self.api.update_bot_profile().id(id).body(body).send()).await
+        self.send(OP, self.api.update_bot_profile().id(id).body(body).send())
+            .await
     }
 
     /// `get_public_application`: what a consent screen shows (no credential is sent).
-    pub async fn get_public_application(&self, id: &str) -> Result<types::ApplicationPublicResponse, Error> {
+    pub async fn get_public_application(
+        &self,
+        id: &str,
+    ) -> Result<types::ApplicationPublicResponse, Error> {
         const OP: &str = "get_public_application";
         let id = validate::snowflake(OP, "id", id)?;
-        self.send(OP, self.api.get_public_application().id(id).send()).await
+        self.send(OP, self.api.get_public_application().id(id).send())
+            .await
     }
 
     /// `list_user_applications`: the applications the user owns (session credential).
     pub async fn list_user_applications(&self) -> Result<Vec<types::ApplicationResponse>, Error> {
         const OP: &str = "list_user_applications";
-        Ok(self.send(OP, self.api.list_user_applications().send()).await?.0)
+        Ok(self
+            .send(OP, self.api.list_user_applications().send())
+            .await?
+            .0)
     }
 
     /// `get_oauth_applications_me`: a bot's own application, or a user's applications.
-    pub async fn get_oauth_applications_me(&self) -> Result<types::OAuth2ApplicationsMeResponse, Error> {
+    pub async fn get_oauth_applications_me(
+        &self,
+    ) -> Result<types::OAuth2ApplicationsMeResponse, Error> {
         const OP: &str = "get_oauth_applications_me";
-        self.send(OP, self.api.get_oauth_applications_me().send()).await
+        self.send(OP, self.api.get_oauth_applications_me().send())
+            .await
     }
 
     /// `get_current_user_applications`: the application a bot token belongs to (bot credential).
-    pub async fn get_current_user_applications(&self) -> Result<types::ApplicationsMeResponse, Error> {
+    pub async fn get_current_user_applications(
+        &self,
+    ) -> Result<types::ApplicationsMeResponse, Error> {
         const OP: &str = "get_current_user_applications";
-        self.send(OP, self.api.get_current_user_applications().send()).await
+        self.send(OP, self.api.get_current_user_applications().send())
+            .await
     }
 
     /// The body of a sudo call: none while a sudo-mode token is held (so that a one-time code is not
@@ -180,7 +212,9 @@ impl FluxerClient {
         }
         match sudo {
             Some(proof) => {
-                proof.validate().map_err(|message| Error::InvalidInput { operation, message })?;
+                proof
+                    .validate()
+                    .map_err(|message| Error::InvalidInput { operation, message })?;
                 Ok(proof.body())
             }
             None => Ok(types::SudoVerificationSchema::default()),

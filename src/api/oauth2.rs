@@ -13,12 +13,16 @@ impl FluxerClient {
     /// the token has `identify` (bearer credential).
     pub async fn get_current_user_oauth2(&self) -> Result<types::OAuth2MeResponse, Error> {
         const OP: &str = "get_current_user_oauth2";
-        self.send(OP, self.api.get_current_user_oauth2().send()).await
+        self.send(OP, self.api.get_current_user_oauth2().send())
+            .await
     }
 
     /// `provide_oauth2_consent`: the signed-in user authorizes an application (session credential).
     /// The answer's `redirect_to` carries the code; [`crate::oauth::callback::Callback::parse`] reads it.
-    pub async fn provide_oauth2_consent<B>(&self, body: B) -> Result<types::OAuth2ConsentResponse, Error>
+    pub async fn provide_oauth2_consent<B>(
+        &self,
+        body: B,
+    ) -> Result<types::OAuth2ConsentResponse, Error>
     where
         B: TryInto<types::AuthorizeConsentRequest>,
         B::Error: std::fmt::Display,
@@ -32,6 +36,7 @@ impl FluxerClient {
                 message: "give `guild_id` or `channel_id`, not both".to_owned(),
             });
         }
-        self.send(OP, self.api.provide_oauth2_consent().body(body).send()).await
+        self.send(OP, self.api.provide_oauth2_consent().body(body).send())
+            .await
     }
 }

@@ -17,6 +17,10 @@ impl FluxerClient {
         &self,
     ) -> Result<types::WebAuthnAuthenticationOptions, Error> {
         const OP: &str = "get_sudo_webauthn_authentication_options";
-        self.send(OP, self.api.get_sudo_webauthn_authentication_options().send()).await
+        self.send(
+            OP,
+            self.api.get_sudo_webauthn_authentication_options().send(),
+        )
+        .await
     }
 }

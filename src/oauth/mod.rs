@@ -2,11 +2,14 @@
 
 pub mod authorize;
 pub mod callback;
+pub mod consent;
 pub mod pkce;
 pub mod scope;
 pub mod token;
 
-pub use authorize::{AuthorizeError, AuthorizeRequest, AuthorizeUrl, CsrfState, Prompt, RedirectUri, UrlError};
+pub use authorize::{
+    AuthorizeError, AuthorizeRequest, AuthorizeUrl, CsrfState, Prompt, RedirectUri, UrlError,
+};
 pub use callback::{Callback, CallbackError, OAuthCallbackError};
 pub use pkce::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
 pub use scope::{Scope, ScopeError, Scopes};

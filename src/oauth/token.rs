@@ -66,15 +66,29 @@ impl ClientCredentials {
 
     /// The body fields (`None` when the credentials go in the header) and the Basic header (`None` when
     /// they go in the body): never both, since introspect and revoke refuse that.
-    fn split(&self) -> (Option<types::Snowflake>, Option<Secret>, Option<HeaderValue>) {
+    fn split(
+        &self,
+    ) -> (
+        Option<types::Snowflake>,
+        Option<Secret>,
+        Option<HeaderValue>,
+    ) {
         match self.auth {
-            ClientAuth::Body => (Some(self.client_id.clone()), Some(self.client_secret.clone()), None),
+            ClientAuth::Body => (
+                Some(self.client_id.clone()),
+                Some(self.client_secret.clone()),
+                None,
+            ),
             ClientAuth::Basic => (None, None, Some(self.basic_header())),
         }
     }
 
     fn basic_header(&self) -> HeaderValue {
-        let pair = format!("{}:{}", self.client_id.as_str(), self.client_secret.expose_secret());
+        let pair = format!(
+            "{}:{}",
+            self.client_id.as_str(),
+            self.client_secret.expose_secret()
+        );
         let encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
         let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
             .expect("base64 is a valid header value");
@@ -149,8 +163,10 @@ impl FluxerClient {
         pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<TokenSet, Error> {
         const OP: &str = "exchange_oauth2_token";
-        let redirect = RedirectUri::parse(redirect_uri)
-            .map_err(|e| Error::InvalidInput { operation: OP, message: e.to_string() })?;
+        let redirect = RedirectUri::parse(redirect_uri).map_err(|e| Error::InvalidInput {
+            operation: OP,
+            message: e.to_string(),
+        })?;
         let (client_id, client_secret, basic) = credentials.split();
         let request = types::AuthorizationCodeTokenRequest {
             grant_type: types::AuthorizationCodeTokenRequestGrantType::AuthorizationCode,
@@ -211,7 +227,11 @@ impl FluxerClient {
     ) -> Result<types::OAuth2IntrospectResponse, Error> {
         const OP: &str = "introspect_oauth2_token";
         let (client_id, client_secret, basic) = credentials.split();
-        let body = types::IntrospectRequestForm { token: token.clone(), client_id, client_secret };
+        let body = types::IntrospectRequestForm {
+            token: token.clone(),
+            client_id,
+            client_secret,
+        };
         let call = self.api.introspect_oauth2_token().body(body).send();
         self.check(OP)?;
         Ok(call::run(OP, basic, call).await?.into_inner())

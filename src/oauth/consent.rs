@@ -1,0 +1,57 @@
+//! Consent as a typed call: a signed-in user grants an authorize request, and the answer comes back as
+//! a parsed callback.
+
+use crate::{
+    Error, FluxerClient,
+    oauth::{authorize::AuthorizeRequest, callback::Callback},
+    types,
+};
+
+impl FluxerClient {
+    /// Grants the authorization that `request` describes, as the signed-in user of this client (session
+    /// credential), and parses the answer's redirect into a [`Callback`].
+    ///
+    /// This is what Fluxer's consent page does when the user clicks "Authorize"; it lets tests, tools
+    /// and first-party apps finish the flow without a browser. Check the callback's state as usual:
+    ///
+    /// ```no_run
+    /// # async fn demo(session: fluxer_oauth2::FluxerClient) -> Result<(), fluxer_oauth2::Error> {
+    /// use fluxer_oauth2::oauth::{AuthorizeUrl, Scope};
+    ///
+    /// let request = AuthorizeUrl::new(session.base_url(), "1574449618593251330", "https://app.example/cb")
+    ///     .scope(Scope::Identify)
+    ///     .build()?;
+    /// let code = session.grant_consent(&request).await?.verify_state(&request.state)?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn grant_consent(&self, request: &AuthorizeRequest) -> Result<Callback, Error> {
+        const OP: &str = "provide_oauth2_consent";
+        let mut body = serde_json::Map::new();
+        for (name, value) in request.url.query_pairs() {
+            let field = match name.as_ref() {
+                "client_id"
+                | "scope"
+                | "state"
+                | "redirect_uri"
+                | "response_type"
+                | "guild_id"
+                | "channel_id"
+                | "permissions"
+                | "code_challenge"
+                | "code_challenge_method" => name,
+                _ => continue,
+            };
+            body.insert(
+                field.into_owned(),
+                serde_json::Value::String(value.into_owned()),
+            );
+        }
+        let body: types::AuthorizeConsentRequest =
+            serde_json::from_value(body.into()).map_err(|e| Error::InvalidInput {
+                operation: OP,
+                message: e.to_string(),
+            })?;
+        let answer = self.provide_oauth2_consent(body).await?;
+        Ok(Callback::parse(answer.redirect_to.expose_secret())?)
+    }
+}
