@@ -8,6 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `None` leaves the field out (unchanged), `Some(Clearable::Clear)` sends `null` (cleared),
 /// `Some(Clearable::Set(v))` sends `v`.
 ///
+/// It is made for sending. Reading a body back into a generated request type (which a client never
+/// needs) sees a JSON `null` as `None`, since serde reads `null` into an absent `Option` before this
+/// type is asked; a bare `Clearable<T>` reads `null` as `Clear`.
+///
 /// ```
 /// use fluxer_oauth2::Clearable;
 ///
