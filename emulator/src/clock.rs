@@ -35,7 +35,10 @@ impl Clock {
         let offset_ms = start_unix.map_or(0, |s| s as i64 * 1000 - real);
         let frozen_at_ms = (!follow_real_time).then_some(real);
         Clock {
-            inner: Arc::new(Mutex::new(ClockState { offset_ms, frozen_at_ms })),
+            inner: Arc::new(Mutex::new(ClockState {
+                offset_ms,
+                frozen_at_ms,
+            })),
         }
     }
 

@@ -100,7 +100,9 @@ impl Emulator {
     /// # Panics
     /// When the emulator was started with `seed_users: false`.
     pub fn alice(&self) -> SeededUser {
-        self.alice.clone().expect("alice is only seeded with seed_users: true")
+        self.alice
+            .clone()
+            .expect("alice is only seeded with seed_users: true")
     }
 
     /// The seeded user `bob`: a password (`a-strong-password`) and TOTP MFA, so sudo mode needs
@@ -109,7 +111,9 @@ impl Emulator {
     /// # Panics
     /// When the emulator was started with `seed_users: false`.
     pub fn bob(&self) -> SeededUser {
-        self.bob.clone().expect("bob is only seeded with seed_users: true")
+        self.bob
+            .clone()
+            .expect("bob is only seeded with seed_users: true")
     }
 
     /// Creates a user with a fresh session.
@@ -182,7 +186,10 @@ impl Emulator {
     /// # Panics
     /// When the user has no TOTP secret.
     pub fn totp_now(&self, user: &SeededUser) -> String {
-        let secret = user.totp_secret.as_deref().expect("the user has no TOTP secret");
+        let secret = user
+            .totp_secret
+            .as_deref()
+            .expect("the user has no TOTP secret");
         totp::totp_code(secret, self.inner.clock.now_unix())
     }
 
@@ -196,7 +203,12 @@ impl Emulator {
     /// Mints a valid sudo token for `user` at the clock's now, as a TOTP check would.
     pub fn sudo_token_for(&self, user: &SeededUser) -> String {
         let secs = self.inner.settings().sudo_secs;
-        jwt::mint_sudo(&self.inner.jwt_key, &user.id, self.inner.clock.now_unix(), secs)
+        jwt::mint_sudo(
+            &self.inner.jwt_key,
+            &user.id,
+            self.inner.clock.now_unix(),
+            secs,
+        )
     }
 
     /// Signs an arbitrary JSON payload with the emulator's sudo key, to forge tokens in tests

@@ -128,9 +128,11 @@ pub(crate) fn fault_response(fault: &Fault) -> Response {
             Body::from(r#"{"access_token":"AbCdEf","token_type":"Bea"#),
         ),
         Fault::OversizedBody { bytes } => (StatusCode::OK, "application/json", oversized(*bytes)),
-        Fault::Delay(_) | Fault::DropConnection | Fault::Hang => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "text/plain", Body::empty())
-        }
+        Fault::Delay(_) | Fault::DropConnection | Fault::Hang => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain",
+            Body::empty(),
+        ),
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;

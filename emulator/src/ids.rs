@@ -18,7 +18,9 @@ pub(crate) struct SnowflakeGen {
 
 impl SnowflakeGen {
     pub(crate) fn new() -> Self {
-        SnowflakeGen { next: SNOWFLAKE_START }
+        SnowflakeGen {
+            next: SNOWFLAKE_START,
+        }
     }
 
     /// The next id, as the decimal string the API uses.

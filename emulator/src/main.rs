@@ -8,7 +8,10 @@ fn parse_args() -> Result<EmulatorConfig, String> {
     let mut config = EmulatorConfig::default();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))
+        };
         match arg.as_str() {
             "--port" => config.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--host" => config.host = value()?.parse().map_err(|e| format!("--host: {e}"))?,

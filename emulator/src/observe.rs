@@ -53,7 +53,9 @@ pub(crate) struct Observer {
 
 /// Strips the `/v1` prefix so that paths can be compared either way.
 pub(crate) fn api_path(path: &str) -> &str {
-    path.strip_prefix("/v1").filter(|p| p.starts_with('/')).unwrap_or(path)
+    path.strip_prefix("/v1")
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or(path)
 }
 
 impl Observer {
@@ -91,7 +93,10 @@ impl Observer {
 
 /// The `grant_type` of a token request, from an URL-encoded or multipart body.
 fn grant_type_of(req: &RecordedRequest) -> Option<String> {
-    let ct = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ct = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ct.starts_with("multipart/form-data") {
         let text = req.body_text();
         let start = text.find("name=\"grant_type\"")?;

@@ -98,9 +98,8 @@ async fn serve_connection(
     inner: Arc<Inner>,
     router: Router,
 ) {
-    let service = hyper::service::service_fn(move |req| {
-        handle(req, peer, inner.clone(), router.clone())
-    });
+    let service =
+        hyper::service::service_fn(move |req| handle(req, peer, inner.clone(), router.clone()));
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
         .await;
@@ -127,7 +126,12 @@ async fn handle(
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: bytes.to_vec(),
         at_millis: inner.now_ms(),

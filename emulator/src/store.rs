@@ -210,8 +210,14 @@ mod tests {
 
     #[test]
     fn scopes_are_split_sorted_and_checked() {
-        assert_eq!(parse_scopes("email+identify"), Some(vec!["identify", "email"]));
-        assert_eq!(parse_scopes(" bot  guilds\tidentify "), Some(vec!["identify", "guilds", "bot"]));
+        assert_eq!(
+            parse_scopes("email+identify"),
+            Some(vec!["identify", "email"])
+        );
+        assert_eq!(
+            parse_scopes(" bot  guilds\tidentify "),
+            Some(vec!["identify", "guilds", "bot"])
+        );
         assert_eq!(parse_scopes("identify foo"), None);
         assert_eq!(parse_scopes("  "), None);
     }

@@ -22,127 +22,379 @@ use sha2::{Digest, Sha256};
 /// Scenario files, in the order they were recorded (later ones use state of earlier ones).
 const SCENARIOS: &[(&str, &str)] = &[
     ("a_register", include_str!("fixtures/a_register.json")),
-    ("b_applications", include_str!("fixtures/b_applications.json")),
+    (
+        "b_applications",
+        include_str!("fixtures/b_applications.json"),
+    ),
     ("c_consent", include_str!("fixtures/c_consent.json")),
     ("d_token", include_str!("fixtures/d_token.json")),
     ("e_userinfo", include_str!("fixtures/e_userinfo.json")),
     ("f_refresh", include_str!("fixtures/f_refresh.json")),
     ("g_introspect", include_str!("fixtures/g_introspect.json")),
     ("h_revoke", include_str!("fixtures/h_revoke.json")),
-    ("i_authorizations", include_str!("fixtures/i_authorizations.json")),
+    (
+        "i_authorizations",
+        include_str!("fixtures/i_authorizations.json"),
+    ),
     ("j_sudo", include_str!("fixtures/j_sudo.json")),
     ("m_sudo_totp", include_str!("fixtures/m_sudo_totp.json")),
 ];
 
 /// Steps not replayed, with the reason. Keys are `scenario/step` or `scenario#index`.
 const SKIPPED: &[(&str, &str)] = &[
-    ("a_register/register_alice", "registration: users are seeded"),
-    ("a_register/test_flags_alice", "test-harness route: users are seeded"),
-    ("a_register/test_security_flags_alice", "test-harness route: users are seeded"),
+    (
+        "a_register/register_alice",
+        "registration: users are seeded",
+    ),
+    (
+        "a_register/test_flags_alice",
+        "test-harness route: users are seeded",
+    ),
+    (
+        "a_register/test_security_flags_alice",
+        "test-harness route: users are seeded",
+    ),
     ("a_register/register_bob", "registration: users are seeded"),
-    ("a_register/test_flags_bob", "test-harness route: users are seeded"),
-    ("a_register/test_security_flags_bob", "test-harness route: users are seeded"),
+    (
+        "a_register/test_flags_bob",
+        "test-harness route: users are seeded",
+    ),
+    (
+        "a_register/test_security_flags_bob",
+        "test-harness route: users are seeded",
+    ),
     ("a_register/login_alice", "login: sessions are seeded"),
-    ("m_sudo_totp/register_carol", "registration: users are seeded"),
-    ("m_sudo_totp/test_flags_carol", "test-harness route: users are seeded"),
-    ("m_sudo_totp/test_security_flags_carol", "test-harness route: users are seeded"),
-    ("m_sudo_totp/register_dave", "registration: users are seeded"),
-    ("m_sudo_totp/test_flags_dave", "test-harness route: users are seeded"),
-    ("m_sudo_totp/test_security_flags_dave", "test-harness route: users are seeded"),
+    (
+        "m_sudo_totp/register_carol",
+        "registration: users are seeded",
+    ),
+    (
+        "m_sudo_totp/test_flags_carol",
+        "test-harness route: users are seeded",
+    ),
+    (
+        "m_sudo_totp/test_security_flags_carol",
+        "test-harness route: users are seeded",
+    ),
+    (
+        "m_sudo_totp/register_dave",
+        "registration: users are seeded",
+    ),
+    (
+        "m_sudo_totp/test_flags_dave",
+        "test-harness route: users are seeded",
+    ),
+    (
+        "m_sudo_totp/test_security_flags_dave",
+        "test-harness route: users are seeded",
+    ),
     (
         "m_sudo_totp/sudo_mfa_methods_before_mfa",
         "carol is seeded with TOTP already on; the no-MFA answer is checked by dave_sudo_mfa_methods",
     ),
-    ("m_sudo_totp/enable_totp_no_sudo_carol", "TOTP is seeded, not turned on through /users/@me/mfa"),
-    ("m_sudo_totp/enable_totp_wrong_password_carol", "TOTP is seeded, not turned on through /users/@me/mfa"),
-    ("m_sudo_totp/enable_totp_wrong_code_carol", "TOTP is seeded, not turned on through /users/@me/mfa"),
-    ("m_sudo_totp/enable_totp_carol", "TOTP is seeded, not turned on through /users/@me/mfa"),
-    ("m_sudo_totp/enable_totp_again_with_totp", "TOTP is seeded, not turned on through /users/@me/mfa"),
-    ("m_sudo_totp/login_carol_second_session", "login: the second session comes from Emulator::create_session"),
-    ("m_sudo_totp/login_mfa_totp_carol_second_session", "login: the second session comes from Emulator::create_session"),
-    ("m_sudo_totp/backup_codes_sudo_header_only", "backup codes come from Emulator::backup_codes, not /users/@me/mfa"),
-    ("m_sudo_totp/backup_codes_no_sudo", "backup codes come from Emulator::backup_codes, not /users/@me/mfa"),
+    (
+        "m_sudo_totp/enable_totp_no_sudo_carol",
+        "TOTP is seeded, not turned on through /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/enable_totp_wrong_password_carol",
+        "TOTP is seeded, not turned on through /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/enable_totp_wrong_code_carol",
+        "TOTP is seeded, not turned on through /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/enable_totp_carol",
+        "TOTP is seeded, not turned on through /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/enable_totp_again_with_totp",
+        "TOTP is seeded, not turned on through /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/login_carol_second_session",
+        "login: the second session comes from Emulator::create_session",
+    ),
+    (
+        "m_sudo_totp/login_mfa_totp_carol_second_session",
+        "login: the second session comes from Emulator::create_session",
+    ),
+    (
+        "m_sudo_totp/backup_codes_sudo_header_only",
+        "backup codes come from Emulator::backup_codes, not /users/@me/mfa",
+    ),
+    (
+        "m_sudo_totp/backup_codes_no_sudo",
+        "backup codes come from Emulator::backup_codes, not /users/@me/mfa",
+    ),
 ];
 
 /// Which recorded value each masked slot of a step stands for.
 const SLOTS: &[(&str, &[(&str, &str)])] = &[
-    ("d_token/form_body_credentials", &[("code", "c_consent/consent_pkce_0")]),
-    ("d_token/basic_auth_only", &[("code", "c_consent/consent_pkce_1")]),
-    ("d_token/json_body_rejected", &[("code", "c_consent/consent_pkce_2")]),
-    ("d_token/multipart_form_data", &[("code", "c_consent/consent_pkce_2")]),
-    ("d_token/wrong_secret", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/missing_secret", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/client_id_of_builtin_app_with_wrong_secret", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/other_apps_client_with_this_code", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/code_still_valid_after_wrong_secret", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/reuse_used_code", &[("code", "c_consent/consent_pkce_3")]),
-    ("d_token/wrong_code_verifier", &[("code", "c_consent/consent_pkce_4")]),
-    ("d_token/right_verifier_after_wrong_verifier", &[("code", "c_consent/consent_pkce_4")]),
-    ("d_token/missing_code_verifier", &[("code", "c_consent/consent_pkce_5")]),
-    ("d_token/redirect_uri_mismatch", &[("code", "c_consent/consent_pkce_5")]),
-    ("d_token/missing_redirect_uri", &[("code", "c_consent/consent_pkce_5")]),
-    ("d_token/basic_plus_body_client_id", &[("code", "c_consent/consent_no_pkce")]),
-    ("e_userinfo/userinfo_bearer", &[("bearer", "access:d_token/form_body_credentials")]),
-    ("e_userinfo/oauth2_me_bearer", &[("bearer", "access:d_token/form_body_credentials")]),
-    ("e_userinfo/users_me_bearer_access_token", &[("bearer", "access:d_token/form_body_credentials")]),
-    ("e_userinfo/userinfo_lowercase_bearer", &[("bearer", "access:d_token/form_body_credentials")]),
+    (
+        "d_token/form_body_credentials",
+        &[("code", "c_consent/consent_pkce_0")],
+    ),
+    (
+        "d_token/basic_auth_only",
+        &[("code", "c_consent/consent_pkce_1")],
+    ),
+    (
+        "d_token/json_body_rejected",
+        &[("code", "c_consent/consent_pkce_2")],
+    ),
+    (
+        "d_token/multipart_form_data",
+        &[("code", "c_consent/consent_pkce_2")],
+    ),
+    (
+        "d_token/wrong_secret",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/missing_secret",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/client_id_of_builtin_app_with_wrong_secret",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/other_apps_client_with_this_code",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/code_still_valid_after_wrong_secret",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/reuse_used_code",
+        &[("code", "c_consent/consent_pkce_3")],
+    ),
+    (
+        "d_token/wrong_code_verifier",
+        &[("code", "c_consent/consent_pkce_4")],
+    ),
+    (
+        "d_token/right_verifier_after_wrong_verifier",
+        &[("code", "c_consent/consent_pkce_4")],
+    ),
+    (
+        "d_token/missing_code_verifier",
+        &[("code", "c_consent/consent_pkce_5")],
+    ),
+    (
+        "d_token/redirect_uri_mismatch",
+        &[("code", "c_consent/consent_pkce_5")],
+    ),
+    (
+        "d_token/missing_redirect_uri",
+        &[("code", "c_consent/consent_pkce_5")],
+    ),
+    (
+        "d_token/basic_plus_body_client_id",
+        &[("code", "c_consent/consent_no_pkce")],
+    ),
+    (
+        "e_userinfo/userinfo_bearer",
+        &[("bearer", "access:d_token/form_body_credentials")],
+    ),
+    (
+        "e_userinfo/oauth2_me_bearer",
+        &[("bearer", "access:d_token/form_body_credentials")],
+    ),
+    (
+        "e_userinfo/users_me_bearer_access_token",
+        &[("bearer", "access:d_token/form_body_credentials")],
+    ),
+    (
+        "e_userinfo/userinfo_lowercase_bearer",
+        &[("bearer", "access:d_token/form_body_credentials")],
+    ),
     (
         "e_userinfo/users_me_guilds_bearer_no_guilds_scope",
         &[("bearer", "access:d_token/form_body_credentials")],
     ),
-    ("e_userinfo/token_identify_only", &[("code", "e_userinfo/consent_identify_only")]),
-    ("e_userinfo/userinfo_identify_only", &[("bearer", "access:e_userinfo/token_identify_only")]),
-    ("e_userinfo/oauth2_me_identify_only", &[("bearer", "access:e_userinfo/token_identify_only")]),
-    ("e_userinfo/token_email_only", &[("code", "e_userinfo/consent_email_only")]),
-    ("e_userinfo/userinfo_email_only_scope", &[("bearer", "access:e_userinfo/token_email_only")]),
-    ("e_userinfo/oauth2_me_email_only_scope", &[("bearer", "access:e_userinfo/token_email_only")]),
-    ("f_refresh/refresh", &[("refresh_token", "refresh:d_token/form_body_credentials")]),
-    ("f_refresh/reuse_old_refresh_token", &[("refresh_token", "refresh:d_token/form_body_credentials")]),
-    ("f_refresh/old_access_token_after_refresh", &[("bearer", "access:d_token/form_body_credentials")]),
-    ("f_refresh/new_access_token", &[("bearer", "access:f_refresh/refresh")]),
-    ("f_refresh/refresh_with_other_apps_credentials", &[("refresh_token", "refresh:f_refresh/refresh")]),
-    ("f_refresh/refresh_basic_auth", &[("refresh_token", "refresh:f_refresh/refresh")]),
-    ("f_refresh/refresh_with_scope_param", &[("refresh_token", "refresh:f_refresh/refresh_basic_auth")]),
-    ("g_introspect/introspect_access_body_creds", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_access_basic", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_refresh", &[("token", "refresh:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_refresh_with_hint", &[("token", "refresh:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_basic_and_body_creds", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_other_apps_token", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_wrong_secret", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_no_creds", &[("token", "access:d_token/basic_auth_only")]),
-    ("g_introspect/introspect_json_body", &[("token", "access:d_token/basic_auth_only")]),
-    ("h_revoke/before_introspect_tok2_access", &[("token", "access:d_token/basic_auth_only")]),
-    ("h_revoke/before_introspect_tok3_access", &[("token", "access:d_token/multipart_form_data")]),
-    ("h_revoke/revoke_access_token", &[("token", "access:d_token/basic_auth_only")]),
-    ("h_revoke/after_introspect_tok2_access", &[("token", "access:d_token/basic_auth_only")]),
-    ("h_revoke/after_introspect_tok2_refresh", &[("token", "refresh:d_token/basic_auth_only")]),
+    (
+        "e_userinfo/token_identify_only",
+        &[("code", "e_userinfo/consent_identify_only")],
+    ),
+    (
+        "e_userinfo/userinfo_identify_only",
+        &[("bearer", "access:e_userinfo/token_identify_only")],
+    ),
+    (
+        "e_userinfo/oauth2_me_identify_only",
+        &[("bearer", "access:e_userinfo/token_identify_only")],
+    ),
+    (
+        "e_userinfo/token_email_only",
+        &[("code", "e_userinfo/consent_email_only")],
+    ),
+    (
+        "e_userinfo/userinfo_email_only_scope",
+        &[("bearer", "access:e_userinfo/token_email_only")],
+    ),
+    (
+        "e_userinfo/oauth2_me_email_only_scope",
+        &[("bearer", "access:e_userinfo/token_email_only")],
+    ),
+    (
+        "f_refresh/refresh",
+        &[("refresh_token", "refresh:d_token/form_body_credentials")],
+    ),
+    (
+        "f_refresh/reuse_old_refresh_token",
+        &[("refresh_token", "refresh:d_token/form_body_credentials")],
+    ),
+    (
+        "f_refresh/old_access_token_after_refresh",
+        &[("bearer", "access:d_token/form_body_credentials")],
+    ),
+    (
+        "f_refresh/new_access_token",
+        &[("bearer", "access:f_refresh/refresh")],
+    ),
+    (
+        "f_refresh/refresh_with_other_apps_credentials",
+        &[("refresh_token", "refresh:f_refresh/refresh")],
+    ),
+    (
+        "f_refresh/refresh_basic_auth",
+        &[("refresh_token", "refresh:f_refresh/refresh")],
+    ),
+    (
+        "f_refresh/refresh_with_scope_param",
+        &[("refresh_token", "refresh:f_refresh/refresh_basic_auth")],
+    ),
+    (
+        "g_introspect/introspect_access_body_creds",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_access_basic",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_refresh",
+        &[("token", "refresh:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_refresh_with_hint",
+        &[("token", "refresh:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_basic_and_body_creds",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_other_apps_token",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_wrong_secret",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_no_creds",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "g_introspect/introspect_json_body",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "h_revoke/before_introspect_tok2_access",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "h_revoke/before_introspect_tok3_access",
+        &[("token", "access:d_token/multipart_form_data")],
+    ),
+    (
+        "h_revoke/revoke_access_token",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "h_revoke/after_introspect_tok2_access",
+        &[("token", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "h_revoke/after_introspect_tok2_refresh",
+        &[("token", "refresh:d_token/basic_auth_only")],
+    ),
     (
         "h_revoke/after_introspect_tok3_access_other_grant_same_user_app",
         &[("token", "access:d_token/multipart_form_data")],
     ),
-    ("h_revoke/after_introspect_tok1r_access", &[("token", "access:f_refresh/refresh")]),
-    ("h_revoke/userinfo_revoked_access", &[("bearer", "access:d_token/basic_auth_only")]),
-    ("h_revoke/fresh1_token", &[("code", "h_revoke/fresh1_consent")]),
-    ("h_revoke/revoke_refresh_no_hint", &[("token", "refresh:h_revoke/fresh1_token")]),
-    ("h_revoke/after_no_hint_introspect_refresh", &[("token", "refresh:h_revoke/fresh1_token")]),
-    ("h_revoke/after_no_hint_introspect_access", &[("token", "access:h_revoke/fresh1_token")]),
-    ("h_revoke/revoke_refresh_with_hint", &[("token", "refresh:h_revoke/fresh1_token")]),
-    ("h_revoke/after_hint_introspect_refresh", &[("token", "refresh:h_revoke/fresh1_token")]),
-    ("h_revoke/after_hint_introspect_access", &[("token", "access:h_revoke/fresh1_token")]),
-    ("h_revoke/refresh_after_revoke", &[("refresh_token", "refresh:h_revoke/fresh1_token")]),
-    ("i_authorizations/app_token", &[("code", "i_authorizations/app_consent")]),
-    ("i_authorizations/app2_token", &[("code", "i_authorizations/app2_consent")]),
+    (
+        "h_revoke/after_introspect_tok1r_access",
+        &[("token", "access:f_refresh/refresh")],
+    ),
+    (
+        "h_revoke/userinfo_revoked_access",
+        &[("bearer", "access:d_token/basic_auth_only")],
+    ),
+    (
+        "h_revoke/fresh1_token",
+        &[("code", "h_revoke/fresh1_consent")],
+    ),
+    (
+        "h_revoke/revoke_refresh_no_hint",
+        &[("token", "refresh:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/after_no_hint_introspect_refresh",
+        &[("token", "refresh:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/after_no_hint_introspect_access",
+        &[("token", "access:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/revoke_refresh_with_hint",
+        &[("token", "refresh:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/after_hint_introspect_refresh",
+        &[("token", "refresh:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/after_hint_introspect_access",
+        &[("token", "access:h_revoke/fresh1_token")],
+    ),
+    (
+        "h_revoke/refresh_after_revoke",
+        &[("refresh_token", "refresh:h_revoke/fresh1_token")],
+    ),
+    (
+        "i_authorizations/app_token",
+        &[("code", "i_authorizations/app_consent")],
+    ),
+    (
+        "i_authorizations/app2_token",
+        &[("code", "i_authorizations/app2_consent")],
+    ),
     (
         "i_authorizations/list_authorizations_bearer_access_token",
         &[("bearer", "access:i_authorizations/app_token")],
     ),
-    ("i_authorizations/userinfo_after_delete", &[("bearer", "access:i_authorizations/app_token")]),
-    ("i_authorizations/userinfo_after_bulk_revoke", &[("bearer", "access:i_authorizations/app2_token")]),
+    (
+        "i_authorizations/userinfo_after_delete",
+        &[("bearer", "access:i_authorizations/app_token")],
+    ),
+    (
+        "i_authorizations/userinfo_after_bulk_revoke",
+        &[("bearer", "access:i_authorizations/app2_token")],
+    ),
     ("j_sudo/introspect_with_old_secret", &[("secret", "old")]),
     ("j_sudo/old_bot_token_applications_me", &[("bot", "old")]),
     ("j_sudo/old_bot_token_users_me", &[("bot", "old")]),
-    ("m_sudo_totp/bot_reset_tampered_sudo_header", &[("jwt", "tamper")]),
+    (
+        "m_sudo_totp/bot_reset_tampered_sudo_header",
+        &[("jwt", "tamper")],
+    ),
 ];
 
 /// Clock moves made before a step, standing for the real time that passed when it was recorded.
@@ -216,7 +468,11 @@ impl Replay {
                 continue;
             }
             if !digits.is_empty() {
-                out.push_str(&if snowflake_like(&digits) { self.map_id(&digits) } else { digits.clone() });
+                out.push_str(&if snowflake_like(&digits) {
+                    self.map_id(&digits)
+                } else {
+                    digits.clone()
+                });
                 digits.clear();
             }
             if c != '\0' {
@@ -248,13 +504,21 @@ impl Replay {
             .or_else(|| self.first_app.as_ref().and_then(|f| self.apps.get(f)))
             .expect("a known application");
         let n = keys.secrets.len();
-        if which == Some("old") { keys.secrets[n - 2].clone() } else { keys.secrets[n - 1].clone() }
+        if which == Some("old") {
+            keys.secrets[n - 2].clone()
+        } else {
+            keys.secrets[n - 1].clone()
+        }
     }
 
     fn bot_token_of(&self, app_id: &str, which: Option<&str>) -> String {
         let keys = &self.apps[app_id];
         let n = keys.bot_tokens.len();
-        if which == Some("old") { keys.bot_tokens[n - 2].clone() } else { keys.bot_tokens[n - 1].clone() }
+        if which == Some("old") {
+            keys.bot_tokens[n - 2].clone()
+        } else {
+            keys.bot_tokens[n - 1].clone()
+        }
     }
 
     /// Re-signs a recorded sudo token for the emulator: ids mapped, times shifted.
@@ -304,7 +568,14 @@ impl Replay {
     }
 
     /// Substitutes a form field's masked or recorded value.
-    fn form_value(&mut self, key: &str, index_key: &str, name: &str, value: &str, form: &[(String, String)]) -> String {
+    fn form_value(
+        &mut self,
+        key: &str,
+        index_key: &str,
+        name: &str,
+        value: &str,
+        form: &[(String, String)],
+    ) -> String {
         let masked = value.starts_with("<redacted") || value.contains("<redacted");
         match name {
             "client_id" => self.map_id(value),
@@ -316,11 +587,17 @@ impl Replay {
                     .unwrap_or_default();
                 self.secret_of(&id, self.slot(key, index_key, "secret"))
             }
-            "code" if masked => self.var(&format!("code:{}", self.slot(key, index_key, "code").unwrap())),
-            "code_verifier" if masked => {
-                self.var(&format!("verifier:{}", self.slot(key, index_key, "code").unwrap()))
+            "code" if masked => self.var(&format!(
+                "code:{}",
+                self.slot(key, index_key, "code").unwrap()
+            )),
+            "code_verifier" if masked => self.var(&format!(
+                "verifier:{}",
+                self.slot(key, index_key, "code").unwrap()
+            )),
+            "refresh_token" if masked => {
+                self.var(self.slot(key, index_key, "refresh_token").unwrap())
             }
-            "refresh_token" if masked => self.var(self.slot(key, index_key, "refresh_token").unwrap()),
             "token" if value.starts_with("flx_<redacted") => self.sessions["alice"].clone(),
             "token" if masked => self.var(self.slot(key, index_key, "token").unwrap()),
             _ => value.to_owned(),
@@ -360,11 +637,19 @@ impl Replay {
             }
         }
         if obj.get("client_secret").and_then(Value::as_str) == Some("<redacted-43>") {
-            let id = self.map_id(obj.get("client_id").and_then(Value::as_str).unwrap_or_default());
+            let id = self.map_id(
+                obj.get("client_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            );
             obj.insert("client_secret".into(), self.secret_of(&id, None).into());
         }
         for k in ["code", "code_verifier", "token"] {
-            if obj.get(k).and_then(Value::as_str).is_some_and(|v| v.contains("<redacted")) {
+            if obj
+                .get(k)
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.contains("<redacted"))
+            {
                 let slot = if k == "token" { "token" } else { "code" };
                 let src = self.slot(key, key, slot).unwrap();
                 let v = match k {
@@ -382,7 +667,9 @@ impl Replay {
         let delimiter = format!("--{boundary}");
         let mut fields = Vec::new();
         for part in body.split(&delimiter) {
-            let Some(start) = part.find("name=\"") else { continue };
+            let Some(start) = part.find("name=\"") else {
+                continue;
+            };
             let rest = &part[start + 6..];
             let name = &rest[..rest.find('"').unwrap()];
             let value = rest[rest.find("\r\n\r\n").unwrap() + 4..].trim_end_matches("\r\n");
@@ -405,14 +692,27 @@ impl Replay {
         out
     }
 
-    fn rewrite_auth(&self, key: &str, index_key: &str, scenario: &str, step: &str, value: &str) -> String {
+    fn rewrite_auth(
+        &self,
+        key: &str,
+        index_key: &str,
+        scenario: &str,
+        step: &str,
+        value: &str,
+    ) -> String {
         if value.contains("flx_<redacted-session-token>") {
-            return value.replace("flx_<redacted-session-token>", &self.session_for(scenario, step));
+            return value.replace(
+                "flx_<redacted-session-token>",
+                &self.session_for(scenario, step),
+            );
         }
         if value.ends_with("<redacted-bot-secret>") {
             let (prefix, rest) = value.split_once(' ').unwrap();
             let id = self.map_id(rest.split('.').next().unwrap());
-            return format!("{prefix} {}", self.bot_token_of(&id, self.slot(key, index_key, "bot")));
+            return format!(
+                "{prefix} {}",
+                self.bot_token_of(&id, self.slot(key, index_key, "bot"))
+            );
         }
         if value == "Basic <redacted>" {
             let id = self.first_app.clone().unwrap();
@@ -421,7 +721,10 @@ impl Replay {
         }
         if value.ends_with("<redacted-43>") {
             let (prefix, _) = value.split_once(' ').unwrap();
-            return format!("{prefix} {}", self.var(self.slot(key, index_key, "bearer").unwrap()));
+            return format!(
+                "{prefix} {}",
+                self.var(self.slot(key, index_key, "bearer").unwrap())
+            );
         }
         value.to_owned()
     }
@@ -447,7 +750,10 @@ impl Replay {
         if SKIPPED.iter().any(|(k, _)| *k == key) {
             return;
         }
-        if let Some((_, secs)) = CLOCK_MOVES.iter().find(|(k, _)| *k == key || *k == index_key) {
+        if let Some((_, secs)) = CLOCK_MOVES
+            .iter()
+            .find(|(k, _)| *k == key || *k == index_key)
+        {
             self.emu.clock().advance(Duration::from_secs(*secs));
         }
         let req = &rec["request"];
@@ -486,7 +792,9 @@ impl Replay {
         } else if let Some(b) = content_type.strip_prefix("multipart/form-data; boundary=") {
             self.rewrite_multipart(&key, b, body)
         } else {
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
             let mut ser = form_urlencoded::Serializer::new(String::new());
             for (k, v) in &pairs {
                 let nv = self.form_value(&key, &index_key, k, v, &pairs);
@@ -497,16 +805,27 @@ impl Replay {
         if !body.is_empty() {
             builder = builder.body(body);
         }
-        let resp = builder.send().await.unwrap_or_else(|e| panic!("{key}: {e}"));
+        let resp = builder
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect();
         let text = resp.text().await.unwrap();
         self.checked += 1;
-        if let (Some(want), Ok(got)) = (rec["response"].get("json"), serde_json::from_str::<Value>(&text)) {
+        if let (Some(want), Ok(got)) = (
+            rec["response"].get("json"),
+            serde_json::from_str::<Value>(&text),
+        ) {
             self.map_parallel(want, &got);
         }
         self.compare(&key, rec, status, &headers, &text, sent_jwt);
@@ -528,35 +847,72 @@ impl Replay {
     ) {
         let want = &rec["response"];
         if want["status"].as_u64() != Some(status as u64) {
-            self.fail(key, format!("status {status}, recorded {} (body {text})", want["status"]));
+            self.fail(
+                key,
+                format!("status {status}, recorded {} (body {text})", want["status"]),
+            );
             return;
         }
         let rec_headers: Vec<(String, String)> = want["headers"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|h| (h[0].as_str().unwrap().to_ascii_lowercase(), h[1].as_str().unwrap().to_owned()))
+            .map(|h| {
+                (
+                    h[0].as_str().unwrap().to_ascii_lowercase(),
+                    h[1].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         let get = |list: &[(String, String)], name: &str| {
             list.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
         };
         if get(&rec_headers, "content-type") != get(headers, "content-type") {
-            self.fail(key, format!("content-type {:?}, recorded {:?}", get(headers, "content-type"), get(&rec_headers, "content-type")));
+            self.fail(
+                key,
+                format!(
+                    "content-type {:?}, recorded {:?}",
+                    get(headers, "content-type"),
+                    get(&rec_headers, "content-type")
+                ),
+            );
         }
-        for name in ["x-fluxer-sudo-mode-jwt", "set-cookie", "location", "retry-after", "x-ratelimit-limit", "x-ratelimit-global"] {
+        for name in [
+            "x-fluxer-sudo-mode-jwt",
+            "set-cookie",
+            "location",
+            "retry-after",
+            "x-ratelimit-limit",
+            "x-ratelimit-global",
+        ] {
             if get(&rec_headers, name).is_some() != get(headers, name).is_some() {
-                self.fail(key, format!("header {name}: present {}, recorded {}", get(headers, name).is_some(), get(&rec_headers, name).is_some()));
+                self.fail(
+                    key,
+                    format!(
+                        "header {name}: present {}, recorded {}",
+                        get(headers, name).is_some(),
+                        get(&rec_headers, name).is_some()
+                    ),
+                );
             }
         }
-        if let (Some(want_loc), Some(got_loc)) = (get(&rec_headers, "location"), get(headers, "location")) {
+        if let (Some(want_loc), Some(got_loc)) =
+            (get(&rec_headers, "location"), get(headers, "location"))
+        {
             let want_loc = self.map_ids_in(&want_loc);
             if want_loc != got_loc {
                 self.fail(key, format!("location {got_loc}, recorded {want_loc}"));
             }
         }
-        if let (Some(want_jwt), Some(got_jwt)) = (get(&rec_headers, "x-fluxer-sudo-mode-jwt"), get(headers, "x-fluxer-sudo-mode-jwt")) {
+        if let (Some(want_jwt), Some(got_jwt)) = (
+            get(&rec_headers, "x-fluxer-sudo-mode-jwt"),
+            get(headers, "x-fluxer-sudo-mode-jwt"),
+        ) {
             if got_jwt.split('.').count() != 3 || !got_jwt.starts_with("eyJhbGciOiJIUzI1NiJ9.") {
-                self.fail(key, format!("sudo token {got_jwt} is not a compact HS256 JWT"));
+                self.fail(
+                    key,
+                    format!("sudo token {got_jwt} is not a compact HS256 JWT"),
+                );
             }
             // An echoed token must come back byte for byte; a fresh one must differ.
             if let Some((rec_sent, my_sent)) = sent_jwt {
@@ -588,8 +944,21 @@ impl Replay {
     /// Same keys, same array lengths, same booleans/nulls/numbers, and the same error texts.
     fn same_shape(&self, at: &str, want: &Value, got: &Value, problems: &mut Vec<String>) {
         const EXACT: &[&str] = &[
-            "code", "message", "error", "error_description", "token_type", "scope", "path",
-            "required_scope", "name", "state", "verify_key", "client_id", "sub", "id", "user_id",
+            "code",
+            "message",
+            "error",
+            "error_description",
+            "token_type",
+            "scope",
+            "path",
+            "required_scope",
+            "name",
+            "state",
+            "verify_key",
+            "client_id",
+            "sub",
+            "id",
+            "user_id",
         ];
         const VOLATILE_NUMBERS: &[&str] = &["exp", "iat", "retry_after"];
         match (want, got) {
@@ -632,14 +1001,18 @@ impl Replay {
                 for (i, (wv, gv)) in w.iter().zip(g).enumerate() {
                     let path = format!("{at}[{i}]");
                     match (wv, gv) {
-                        (Value::String(ws), Value::String(gs)) if !snowflake_like(ws) && ws != gs => {
+                        (Value::String(ws), Value::String(gs))
+                            if !snowflake_like(ws) && ws != gs =>
+                        {
                             problems.push(format!("{path}: {gs:?}, recorded {ws:?}"));
                         }
                         _ => self.same_shape(&path, wv, gv, problems),
                     }
                 }
             }
-            (Value::Bool(w), Value::Bool(g)) if w != g => problems.push(format!("{at}: {g}, recorded {w}")),
+            (Value::Bool(w), Value::Bool(g)) if w != g => {
+                problems.push(format!("{at}: {g}, recorded {w}"))
+            }
             (Value::Null, Value::Null) | (Value::Bool(_), Value::Bool(_)) => {}
             (Value::String(_), Value::String(_)) | (Value::Number(_), Value::Number(_)) => {}
             _ => problems.push(format!("{at}: {got}, recorded {want}")),
@@ -653,7 +1026,11 @@ impl Replay {
         let pattern: Vec<&str> = want.split("<redacted").collect();
         let mut rest = got;
         for (i, piece) in pattern.iter().enumerate() {
-            let literal = if i == 0 { *piece } else { piece.split_once('>').map_or("", |(_, l)| l) };
+            let literal = if i == 0 {
+                *piece
+            } else {
+                piece.split_once('>').map_or("", |(_, l)| l)
+            };
             let len = if i == 0 {
                 0
             } else {
@@ -666,7 +1043,9 @@ impl Replay {
             if i > 0 {
                 let masked: String = rest.chars().take(len).collect();
                 let fits = masked.len() == len
-                    && masked.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                    && masked
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
                 if !fits {
                     problems.push(format!("{at}: {got:?} does not fit {want:?}"));
                     return;
@@ -709,23 +1088,38 @@ impl Replay {
             let id = id.to_owned();
             if let Some(secret) = got.get("client_secret").and_then(Value::as_str) {
                 self.first_app.get_or_insert_with(|| id.clone());
-                self.apps.entry(id.clone()).or_default().secrets.push(secret.to_owned());
+                self.apps
+                    .entry(id.clone())
+                    .or_default()
+                    .secrets
+                    .push(secret.to_owned());
             }
             if let Some(t) = got.pointer("/bot/token").and_then(Value::as_str) {
-                self.apps.entry(id).or_default().bot_tokens.push(t.to_owned());
+                self.apps
+                    .entry(id)
+                    .or_default()
+                    .bot_tokens
+                    .push(t.to_owned());
             }
         }
         if let (Some(t), Some(id)) = (
             got.get("token").and_then(Value::as_str),
             got.pointer("/bot/id").and_then(Value::as_str),
         ) {
-            self.apps.entry(id.to_owned()).or_default().bot_tokens.push(t.to_owned());
+            self.apps
+                .entry(id.to_owned())
+                .or_default()
+                .bot_tokens
+                .push(t.to_owned());
         }
         self.capture_jwt(rec, headers);
     }
 
     fn capture_jwt(&mut self, rec: &Value, headers: &[(String, String)]) {
-        let mine = headers.iter().find(|(k, _)| k == "x-fluxer-sudo-mode-jwt").map(|(_, v)| v.clone());
+        let mine = headers
+            .iter()
+            .find(|(k, _)| k == "x-fluxer-sudo-mode-jwt")
+            .map(|(_, v)| v.clone());
         let recorded = rec["response"]["headers"]
             .as_array()
             .unwrap()
@@ -733,7 +1127,12 @@ impl Replay {
             .find(|h| h[0] == "x-fluxer-sudo-mode-jwt")
             .and_then(|h| h[1].as_str().map(str::to_owned));
         if let (Some(mine), Some(recorded)) = (mine, recorded) {
-            let iat = |t: &str| t.split('.').nth(1).and_then(b64_json).and_then(|c| c["iat"].as_i64());
+            let iat = |t: &str| {
+                t.split('.')
+                    .nth(1)
+                    .and_then(b64_json)
+                    .and_then(|c| c["iat"].as_i64())
+            };
             if let (Some(m), Some(r)) = (iat(&mine), iat(&recorded)) {
                 // Only a freshly minted token tells the clock offset.
                 if self.jwt_shift == 0 {
@@ -779,9 +1178,21 @@ async fn recorded_scenarios_replay_identically() {
     let password = Some("a-strong-password".to_owned());
     let alice = emu.alice();
     // The recorded second user had a password and no MFA.
-    let bob = emu.add_user(NewUser { username: "bob_nomfa".into(), password: password.clone(), totp: false });
-    let carol = emu.add_user(NewUser { username: "carol".into(), password: password.clone(), totp: true });
-    let dave = emu.add_user(NewUser { username: "dave".into(), password, totp: false });
+    let bob = emu.add_user(NewUser {
+        username: "bob_nomfa".into(),
+        password: password.clone(),
+        totp: false,
+    });
+    let carol = emu.add_user(NewUser {
+        username: "carol".into(),
+        password: password.clone(),
+        totp: true,
+    });
+    let dave = emu.add_user(NewUser {
+        username: "dave".into(),
+        password,
+        totp: false,
+    });
     let carol2 = emu.create_session(&carol);
     let mut ids = HashMap::new();
     for (recorded, mine) in [
@@ -823,8 +1234,19 @@ async fn recorded_scenarios_replay_identically() {
         }
     }
     let skipped = SKIPPED.len();
-    println!("replayed {} of {total} recorded exchanges ({skipped} skipped)", replay.checked);
-    assert_eq!(replay.checked + skipped, total, "every exchange is replayed or skipped with a reason");
-    assert!(replay.failures.is_empty(), "differences from the recordings:\n{}", replay.failures.join("\n"));
+    println!(
+        "replayed {} of {total} recorded exchanges ({skipped} skipped)",
+        replay.checked
+    );
+    assert_eq!(
+        replay.checked + skipped,
+        total,
+        "every exchange is replayed or skipped with a reason"
+    );
+    assert!(
+        replay.failures.is_empty(),
+        "differences from the recordings:\n{}",
+        replay.failures.join("\n")
+    );
     replay.emu.shutdown().await;
 }

@@ -10,10 +10,27 @@ use fluxer_oauth2_emulator::{Emulator, EmulatorConfig};
 #[tokio::test]
 async fn counts_and_logs_requests() {
     let ctx = Ctx::new().await;
-    assert!(ctx.emu.base_url().starts_with("http://127.0.0.1:") && ctx.emu.base_url().ends_with("/v1"));
-    ctx.form("/oauth2/token", &[("grant_type", "refresh_token"), ("refresh_token", "x")], None).await;
-    ctx.form("/oauth2/token", &[("grant_type", "refresh_token"), ("refresh_token", "y")], None).await;
-    ctx.form("/oauth2/token", &[("grant_type", "authorization_code")], None).await;
+    assert!(
+        ctx.emu.base_url().starts_with("http://127.0.0.1:") && ctx.emu.base_url().ends_with("/v1")
+    );
+    ctx.form(
+        "/oauth2/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        None,
+    )
+    .await;
+    ctx.form(
+        "/oauth2/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", "y")],
+        None,
+    )
+    .await;
+    ctx.form(
+        "/oauth2/token",
+        &[("grant_type", "authorization_code")],
+        None,
+    )
+    .await;
     let mp = "--b\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--b--\r\n";
     ctx.http
         .post(ctx.url("/oauth2/token"))
@@ -30,7 +47,14 @@ async fn counts_and_logs_requests() {
     ctx.get("/users/@me?x=1", Some("flx_abc")).await;
     let log = ctx.emu.requests();
     let last = log.last().unwrap();
-    assert_eq!((last.method.as_str(), last.path.as_str(), last.query.as_deref()), ("GET", "/v1/users/@me", Some("x=1")));
+    assert_eq!(
+        (
+            last.method.as_str(),
+            last.path.as_str(),
+            last.query.as_deref()
+        ),
+        ("GET", "/v1/users/@me", Some("x=1"))
+    );
     assert_eq!(last.header("Authorization"), Some("flx_abc"));
     assert_eq!(log[0].form_field("refresh_token").as_deref(), Some("x"));
     ctx.emu.clear_requests();
@@ -81,5 +105,8 @@ async fn shutdown_and_drop_stop_the_server() {
 async fn unknown_routes_answer_json_404() {
     let ctx = Ctx::new().await;
     let a = ctx.get("/nope", None).await;
-    assert_eq!((a.status, a.json()["code"].as_str().unwrap()), (404, "NOT_FOUND"));
+    assert_eq!(
+        (a.status, a.json()["code"].as_str().unwrap()),
+        (404, "NOT_FOUND")
+    );
 }

@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 
 const CB: &str = "https://client.example.com/callback";
 
-async fn reset(ctx: &Ctx, token: &str, app: &str, jwt: Option<&str>, body: Option<Value>) -> common::Answer {
+async fn reset(
+    ctx: &Ctx,
+    token: &str,
+    app: &str,
+    jwt: Option<&str>,
+    body: Option<Value>,
+) -> common::Answer {
     let mut b = ctx
         .http
         .post(ctx.url(&format!("/oauth2/applications/{app}/client-secret/reset")))
@@ -19,7 +25,9 @@ async fn reset(ctx: &Ctx, token: &str, app: &str, jwt: Option<&str>, body: Optio
         b = b.header("X-Fluxer-Sudo-Mode-JWT", j);
     }
     if let Some(body) = body {
-        b = b.header("content-type", "application/json").body(body.to_string());
+        b = b
+            .header("content-type", "application/json")
+            .body(body.to_string());
     }
     common::answer(b.send().await.unwrap()).await
 }
@@ -36,11 +44,25 @@ async fn password_user() {
         a.text,
         r#"{"code":"SUDO_MODE_REQUIRED","message":"Sudo mode is required.","has_mfa":false,"methods":{"totp":false,"webauthn":false}}"#
     );
-    let a = reset(&ctx, s, &app, None, Some(json!({"password": "wrong-password"}))).await;
+    let a = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"password": "wrong-password"})),
+    )
+    .await;
     assert_eq!(a.json()["errors"][0]["code"], "INVALID_PASSWORD");
     let a = reset(&ctx, s, &app, None, Some(json!({"password": "short"}))).await;
     assert_eq!(a.json()["errors"][0]["code"], "PASSWORD_LENGTH_INVALID");
-    let a = reset(&ctx, s, &app, None, Some(json!({"password": "a-strong-password"}))).await;
+    let a = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"password": "a-strong-password"})),
+    )
+    .await;
     assert_eq!(a.status, 200);
     assert!(a.header("x-fluxer-sudo-mode-jwt").is_none());
     let m = ctx.get("/users/@me/sudo/mfa-methods", Some(s)).await;
@@ -55,9 +77,26 @@ async fn totp_user_gets_a_reusable_token_that_expires() {
     let s = &bob.session_token;
     // Whole-second expiry checks need a clock that only moves when told to.
     ctx.emu.clock().freeze();
-    let a = reset(&ctx, s, &app, None, Some(json!({"password": "a-strong-password"}))).await;
-    assert_eq!((a.status, a.json()["has_mfa"].as_bool().unwrap()), (403, true));
-    let a = reset(&ctx, s, &app, None, Some(json!({"mfa_method": "totp", "mfa_code": "000000x"}))).await;
+    let a = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"password": "a-strong-password"})),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json()["has_mfa"].as_bool().unwrap()),
+        (403, true)
+    );
+    let a = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"mfa_method": "totp", "mfa_code": "000000x"})),
+    )
+    .await;
     assert_eq!(a.json()["errors"][0]["code"], "INVALID_MFA_CODE");
     let a = reset(&ctx, s, &app, None, Some(json!({"mfa_method": "webauthn"}))).await;
     assert_eq!(a.json()["errors"][0]["path"], "mfa_code");
@@ -65,12 +104,30 @@ async fn totp_user_gets_a_reusable_token_that_expires() {
     let code = ctx.emu.totp_now(&bob);
     let secret = bob.totp_secret.as_deref().unwrap();
     assert_eq!(code, totp_code(secret, ctx.emu.clock().now_unix()));
-    let a = reset(&ctx, s, &app, None, Some(json!({"mfa_method": "totp", "mfa_code": code}))).await;
+    let a = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"mfa_method": "totp", "mfa_code": code})),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.text);
     let jwt = a.header("x-fluxer-sudo-mode-jwt").unwrap().to_owned();
-    assert!(a.header("set-cookie").unwrap().starts_with(&format!("__flx_sudo_{}=", bob.id)));
+    assert!(
+        a.header("set-cookie")
+            .unwrap()
+            .starts_with(&format!("__flx_sudo_{}=", bob.id))
+    );
     // The same code is refused a second time (production behaviour).
-    let again = reset(&ctx, s, &app, None, Some(json!({"mfa_method": "totp", "mfa_code": code}))).await;
+    let again = reset(
+        &ctx,
+        s,
+        &app,
+        None,
+        Some(json!({"mfa_method": "totp", "mfa_code": code})),
+    )
+    .await;
     assert_eq!(again.status, 400);
 
     // The token works alone, from another session too, and comes back unchanged.
@@ -97,7 +154,14 @@ async fn totp_user_gets_a_reusable_token_that_expires() {
     assert_eq!(common::answer(del.send().await.unwrap()).await.status, 403);
     // A fresh code in a later step works again.
     let code = ctx.emu.totp_now(&bob);
-    let a = reset(&ctx, s, &app2, None, Some(json!({"mfa_method": "totp", "mfa_code": code}))).await;
+    let a = reset(
+        &ctx,
+        s,
+        &app2,
+        None,
+        Some(json!({"mfa_method": "totp", "mfa_code": code})),
+    )
+    .await;
     assert_eq!(a.status, 200);
     assert_ne!(a.header("x-fluxer-sudo-mode-jwt"), Some(jwt.as_str()));
 }
@@ -111,12 +175,27 @@ async fn forged_tokens_and_cookies() {
     let now = ctx.emu.clock().now_unix();
     let sign = |payload: String| ctx.emu.sign_sudo_jwt(&payload);
     let id = &bob.id;
-    let expired = sign(format!(r#"{{"type":"sudo","sub":"{id}","iat":{},"exp":{}}}"#, now - 400, now - 100));
-    let wrong_type = sign(format!(r#"{{"type":"access","sub":"{id}","iat":{now},"exp":{}}}"#, now + 300));
+    let expired = sign(format!(
+        r#"{{"type":"sudo","sub":"{id}","iat":{},"exp":{}}}"#,
+        now - 400,
+        now - 100
+    ));
+    let wrong_type = sign(format!(
+        r#"{{"type":"access","sub":"{id}","iat":{now},"exp":{}}}"#,
+        now + 300
+    ));
     let no_exp = sign(format!(r#"{{"type":"sudo","sub":"{id}","iat":{now}}}"#));
     assert_eq!(reset(&ctx, s, &app, Some(&expired), None).await.status, 403);
-    assert_eq!(reset(&ctx, s, &app, Some(&wrong_type), None).await.status, 403);
-    assert_eq!(reset(&ctx, s, &app, Some("garbage.not.ajwt"), None).await.status, 403);
+    assert_eq!(
+        reset(&ctx, s, &app, Some(&wrong_type), None).await.status,
+        403
+    );
+    assert_eq!(
+        reset(&ctx, s, &app, Some("garbage.not.ajwt"), None)
+            .await
+            .status,
+        403
+    );
     assert_eq!(reset(&ctx, s, &app, Some(&no_exp), None).await.status, 200);
     let good = ctx.emu.sudo_token_for(&bob);
     let cookie = |name: String| {
@@ -126,7 +205,10 @@ async fn forged_tokens_and_cookies() {
             .header("cookie", format!("{name}={good}"))
             .send()
     };
-    assert_eq!(cookie(format!("__flx_sudo_{id}")).await.unwrap().status(), 200);
+    assert_eq!(
+        cookie(format!("__flx_sudo_{id}")).await.unwrap().status(),
+        200
+    );
     assert_eq!(cookie("__flx_sudo".to_owned()).await.unwrap().status(), 403);
 }
 
@@ -138,21 +220,52 @@ async fn backup_codes_are_single_use() {
     let codes = ctx.emu.backup_codes(&bob);
     assert_eq!(codes.len(), 10);
     let body = json!({"mfa_method": "totp", "mfa_code": codes[0]});
-    assert_eq!(reset(&ctx, &bob.session_token, &app, None, Some(body.clone())).await.status, 200);
-    assert_eq!(reset(&ctx, &bob.session_token, &app, None, Some(body)).await.status, 400);
+    assert_eq!(
+        reset(&ctx, &bob.session_token, &app, None, Some(body.clone()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        reset(&ctx, &bob.session_token, &app, None, Some(body))
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]
 async fn users_without_password_or_mfa_pass_and_helpers_answer() {
     let ctx = Ctx::new().await;
-    let sso = ctx.emu.add_user(NewUser { username: "sso".into(), password: None, totp: false });
+    let sso = ctx.emu.add_user(NewUser {
+        username: "sso".into(),
+        password: None,
+        totp: false,
+    });
     let (app, _, _) = ctx.create_app(&sso, CB).await;
-    assert_eq!(reset(&ctx, &sso.session_token, &app, None, None).await.status, 200);
+    assert_eq!(
+        reset(&ctx, &sso.session_token, &app, None, None)
+            .await
+            .status,
+        200
+    );
     let bob = ctx.emu.bob();
-    let m = ctx.get("/users/@me/sudo/mfa-methods", Some(&bob.session_token)).await;
+    let m = ctx
+        .get("/users/@me/sudo/mfa-methods", Some(&bob.session_token))
+        .await;
     assert_eq!(m.text, r#"{"totp":true,"webauthn":false,"has_mfa":true}"#);
-    let w = ctx.send_json("POST", "/users/@me/sudo/webauthn/authentication-options", Some(&bob.session_token), None).await;
+    let w = ctx
+        .send_json(
+            "POST",
+            "/users/@me/sudo/webauthn/authentication-options",
+            Some(&bob.session_token),
+            None,
+        )
+        .await;
     assert_eq!(w.status, 200);
     assert_eq!(w.json()["challenge"].as_str().unwrap().len(), 43);
-    assert_eq!(ctx.get("/users/@me/sudo/mfa-methods", None).await.status, 401);
+    assert_eq!(
+        ctx.get("/users/@me/sudo/mfa-methods", None).await.status,
+        401
+    );
 }

@@ -48,7 +48,11 @@ pub(crate) async fn reset_secret(
     };
     app.client_secret = ids::secret43();
     store.apps.insert(app.id.clone(), app.clone());
-    let mut resp = reply::ok(views::app(&store, &app, Secrets::RotatedSecret(&app.client_secret)));
+    let mut resp = reply::ok(views::app(
+        &store,
+        &app,
+        Secrets::RotatedSecret(&app.client_secret),
+    ));
     pass.decorate(&mut resp, inner.settings().sudo_secs);
     resp
 }

@@ -34,7 +34,13 @@ pub(crate) fn owned_app(store: &Store, user_id: &str, raw_id: &str) -> Result<Ap
 pub(crate) fn bot_username(name: &str) -> String {
     let mut u: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(32)
         .collect();
     if u.trim_matches('_').is_empty() {
@@ -69,7 +75,10 @@ fn check_captcha(inner: &Inner, headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// Reads `name` (required on create) after trimming: 1–100 characters.
-fn app_name(body: &serde_json::Map<String, Value>, required: bool) -> Result<Option<String>, FieldError> {
+fn app_name(
+    body: &serde_json::Map<String, Value>,
+    required: bool,
+) -> Result<Option<String>, FieldError> {
     match body.get("name") {
         None | Some(Value::Null) if required => Err(FieldError::format("name")),
         None | Some(Value::Null) => Ok(None),
@@ -101,12 +110,20 @@ pub(crate) async fn create(
     }
     let body = validate::json_object(&body);
     let mut errors = Vec::new();
-    let name = app_name(&body, true).map_err(|e| errors.push(e)).ok().flatten();
+    let name = app_name(&body, true)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let uris = match body.get("redirect_uris") {
         None => Vec::new(),
-        Some(v) => validate::redirect_uris(v).map_err(|e| errors.push(e)).unwrap_or_default(),
+        Some(v) => validate::redirect_uris(v)
+            .map_err(|e| errors.push(e))
+            .unwrap_or_default(),
     };
-    let bot_public = validate::opt_bool(&body, "bot_public").map_err(|e| errors.push(e)).ok().flatten();
+    let bot_public = validate::opt_bool(&body, "bot_public")
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let code_grant = validate::opt_bool(&body, "bot_require_code_grant")
         .map_err(|e| errors.push(e))
         .ok()
@@ -192,7 +209,11 @@ pub(crate) async fn update(
     };
     let body = validate::json_object(&body);
     let mut errors = Vec::new();
-    if let Some(name) = app_name(&body, false).map_err(|e| errors.push(e)).ok().flatten() {
+    if let Some(name) = app_name(&body, false)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten()
+    {
         app.name = name;
     }
     if let Some(v) = body.get("redirect_uris") {

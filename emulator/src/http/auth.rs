@@ -60,11 +60,18 @@ pub(crate) fn credential(headers: &HeaderMap) -> Credential {
 pub(crate) enum Caller {
     Anonymous,
     /// A user session.
-    User { user_id: String, session: String },
+    User {
+        user_id: String,
+        session: String,
+    },
     /// An OAuth2 access token.
-    OAuth { grant: Grant },
+    OAuth {
+        grant: Grant,
+    },
     /// An application's bot.
-    Bot { app_id: String },
+    Bot {
+        app_id: String,
+    },
     /// A credential that names nobody.
     Invalid,
 }

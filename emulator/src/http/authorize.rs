@@ -25,12 +25,18 @@ pub(crate) async fn authorize_get(
     let raw = uri.query().unwrap_or("");
     let mut params: HashMap<String, String> = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
-        params.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        params
+            .entry(k.into_owned())
+            .or_insert_with(|| v.into_owned());
     }
     let settings = inner.settings();
     let web = &settings.web_app_base;
     if params.get("prompt").map(String::as_str) != Some("none") {
-        let q = if raw.is_empty() { String::new() } else { format!("?{raw}") };
+        let q = if raw.is_empty() {
+            String::new()
+        } else {
+            format!("?{raw}")
+        };
         return reply::redirect(&format!("{web}/oauth2/authorize{q}"));
     }
 
@@ -38,7 +44,10 @@ pub(crate) async fn authorize_get(
     let client_id = param("client_id").and_then(|c| validate::snowflake(&c, "client_id").ok());
     let now = inner.now_ms();
     let mut store = inner.store();
-    let app = client_id.as_ref().and_then(|id| store.apps.get(id)).cloned();
+    let app = client_id
+        .as_ref()
+        .and_then(|id| store.apps.get(id))
+        .cloned();
     let registered = |r: &String| app.as_ref().is_some_and(|a| a.redirect_uris.contains(r));
     let target = param("redirect_uri")
         .filter(registered)

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::ids;
-use crate::store::App;
 use crate::shared::Inner;
+use crate::store::App;
 
 use super::applications::owned_app;
 use super::auth;

@@ -167,9 +167,14 @@ pub(crate) fn authorize(
         return Ok(with_params(&base, &state));
     }
     let redirect = req.redirect_uri.clone().unwrap_or_default();
-    let normalised = Url::parse(&redirect).map(|u| u.to_string()).unwrap_or(redirect);
+    let normalised = Url::parse(&redirect)
+        .map(|u| u.to_string())
+        .unwrap_or(redirect);
     let pkce = req.code_challenge.clone().map(|c| {
-        let method = req.code_challenge_method.clone().unwrap_or_else(|| "plain".to_owned());
+        let method = req
+            .code_challenge_method
+            .clone()
+            .unwrap_or_else(|| "plain".to_owned());
         (c, method)
     });
     let code = ids::secret43();
@@ -206,7 +211,14 @@ pub(crate) async fn consent(
     let settings = inner.settings();
     let now = inner.now_ms();
     let mut store = inner.store();
-    match authorize(&mut store, &user_id, &req, now, settings.code_ms, &settings.web_app_base) {
+    match authorize(
+        &mut store,
+        &user_id,
+        &req,
+        now,
+        settings.code_ms,
+        &settings.web_app_base,
+    ) {
         Ok(to) => reply::ok(JObj::new().val("redirect_to", to).finish()),
         Err(r) => r,
     }

@@ -69,7 +69,12 @@ pub(crate) async fn read(headers: &HeaderMap, body: Bytes) -> Result<Form, Respo
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let essence = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/x-www-form-urlencoded" => Ok(Form {
             pairs: form_urlencoded::parse(&body).into_owned().collect(),

@@ -57,7 +57,10 @@ pub(crate) async fn introspect(
         .val("active", true)
         .val("scope", grant.scopes.join(" "))
         .val("client_id", grant.app_id.as_str())
-        .val("token_type", if is_access { "Bearer" } else { "refresh_token" });
+        .val(
+            "token_type",
+            if is_access { "Bearer" } else { "refresh_token" },
+        );
     if is_access {
         o = o.val("exp", grant.expires_ms / 1000);
     }

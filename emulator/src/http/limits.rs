@@ -76,8 +76,16 @@ fn route_headers(h: &mut HeaderMap, v: &Verdict, bucket: &str, now_ms: u64) {
     let reset_ms = now_ms as f64 + v.reset_after * 1000.0;
     set(h, "x-ratelimit-limit", v.limit.to_string());
     set(h, "x-ratelimit-remaining", v.remaining.to_string());
-    set(h, "x-ratelimit-reset", ((reset_ms / 1000.0).ceil() as u64).to_string());
-    set(h, "x-ratelimit-reset-after", format!("{:.3}", round3(v.reset_after)));
+    set(
+        h,
+        "x-ratelimit-reset",
+        ((reset_ms / 1000.0).ceil() as u64).to_string(),
+    );
+    set(
+        h,
+        "x-ratelimit-reset-after",
+        format!("{:.3}", round3(v.reset_after)),
+    );
     set(h, "x-ratelimit-bucket", bucket_hash(bucket));
 }
 
@@ -107,7 +115,11 @@ pub(crate) async fn rate_limit(
         }
         let mut resp = limited_body(true, global.retry_after);
         let h = resp.headers_mut();
-        set(h, "retry-after", retry_after_header(global.retry_after).to_string());
+        set(
+            h,
+            "retry-after",
+            retry_after_header(global.retry_after).to_string(),
+        );
         set(h, "x-ratelimit-global", "true".to_owned());
         set(h, "x-ratelimit-scope", "global".to_owned());
         return resp;
@@ -127,7 +139,11 @@ pub(crate) async fn rate_limit(
     if !verdict.allowed {
         let mut resp = limited_body(false, verdict.retry_after);
         let h = resp.headers_mut();
-        set(h, "retry-after", retry_after_header(verdict.retry_after).to_string());
+        set(
+            h,
+            "retry-after",
+            retry_after_header(verdict.retry_after).to_string(),
+        );
         route_headers(h, &verdict, &bucket, now);
         set(h, "x-ratelimit-scope", "user".to_owned());
         return resp;

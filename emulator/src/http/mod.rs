@@ -1,5 +1,8 @@
 //! The HTTP routes of the emulated API, all under `/v1`.
 
+// Route helpers return the ready HTTP answer as their error; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 mod app_secrets;
 mod applications;
 mod auth;
@@ -50,7 +53,9 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .route("/oauth2/applications/@me", get(apps::oauth2_me))
         .route(
             "/oauth2/applications/{id}",
-            get(apps::get).patch(apps::update).delete(app_secrets::delete),
+            get(apps::get)
+                .patch(apps::update)
+                .delete(app_secrets::delete),
         )
         .route("/oauth2/applications/{id}/public", get(apps::public))
         .route(

@@ -62,8 +62,10 @@ pub(crate) fn jarray(items: impl IntoIterator<Item = String>) -> String {
 pub(crate) fn json(status: StatusCode, body: String) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -96,7 +98,10 @@ pub(crate) fn redirect(location: &str) -> Response {
 pub(crate) fn fluxer(status: StatusCode, code: &str, message: &str) -> Response {
     json(
         status,
-        JObj::new().val("code", code).val("message", message).finish(),
+        JObj::new()
+            .val("code", code)
+            .val("message", message)
+            .finish(),
     )
 }
 
@@ -125,7 +130,11 @@ pub(crate) fn access_denied() -> Response {
 
 /// 404 `UNKNOWN_APPLICATION`.
 pub(crate) fn unknown_application() -> Response {
-    fluxer(StatusCode::NOT_FOUND, "UNKNOWN_APPLICATION", "Unknown application.")
+    fluxer(
+        StatusCode::NOT_FOUND,
+        "UNKNOWN_APPLICATION",
+        "Unknown application.",
+    )
 }
 
 /// 500 `INTERNAL_SERVER_ERROR`, what the form routes answer to a non-form body.
@@ -180,7 +189,11 @@ pub(crate) struct FieldError {
 }
 
 impl FieldError {
-    pub(crate) fn new(path: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        path: impl Into<String>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         FieldError {
             path: path.into(),
             code,
@@ -190,7 +203,11 @@ impl FieldError {
 
     /// `INVALID_FORMAT`, the server's code for missing, duplicated or malformed values.
     pub(crate) fn format(path: impl Into<String>) -> Self {
-        FieldError::new(path, "INVALID_FORMAT", "The provided value is in an invalid format.")
+        FieldError::new(
+            path,
+            "INVALID_FORMAT",
+            "The provided value is in an invalid format.",
+        )
     }
 
     /// `STRING_LENGTH_INVALID` for a `min..=max` string.

@@ -19,7 +19,11 @@ pub(crate) async fn mfa_methods(State(inner): State<Arc<Inner>>, headers: Header
         Ok(u) => u,
         Err(r) => return r,
     };
-    let has_mfa = inner.store().users.get(&user_id).is_some_and(|u| u.has_mfa());
+    let has_mfa = inner
+        .store()
+        .users
+        .get(&user_id)
+        .is_some_and(|u| u.has_mfa());
     reply::ok(
         JObj::new()
             .val("totp", has_mfa)

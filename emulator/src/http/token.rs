@@ -34,7 +34,11 @@ fn check_form(form: &Form) -> Result<&'static str, Vec<FieldError>> {
     }
     form.check_snowflake("client_id", &mut errors);
     form.check_string("client_secret", false, &mut errors);
-    if errors.is_empty() { Ok(grant) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(grant)
+    } else {
+        Err(errors)
+    }
 }
 
 fn pkce_ok(pkce: &Option<(String, String)>, verifier: Option<&str>) -> bool {
@@ -76,18 +80,36 @@ fn exchange_code(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settin
     }
     store.codes.remove(code);
     let scopes = found.scopes.clone();
-    let (a, r) = store.issue_pair(&app.id, &found.user_id, found.scopes, now, s.access_ms, s.refresh_ms);
+    let (a, r) = store.issue_pair(
+        &app.id,
+        &found.user_id,
+        found.scopes,
+        now,
+        s.access_ms,
+        s.refresh_ms,
+    );
     reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
 }
 
 fn rotate_refresh(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
     let token = form.get("refresh_token").unwrap_or_default();
-    let Some(old) = store.live_refresh(token, now).filter(|g| g.app_id == app.id).cloned() else {
+    let Some(old) = store
+        .live_refresh(token, now)
+        .filter(|g| g.app_id == app.id)
+        .cloned()
+    else {
         return reply::invalid_grant();
     };
     store.refresh.remove(token);
     let scopes = old.scopes.clone();
-    let (a, r) = store.issue_pair(&app.id, &old.user_id, old.scopes, now, s.access_ms, s.refresh_ms);
+    let (a, r) = store.issue_pair(
+        &app.id,
+        &old.user_id,
+        old.scopes,
+        now,
+        s.access_ms,
+        s.refresh_ms,
+    );
     reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
 }
 

@@ -10,8 +10,8 @@ use super::reply::FieldError;
 /// Checks a snowflake string (`^(0|[1-9][0-9]*)$`, at most 2^63 − 1), trimming it first.
 pub(crate) fn snowflake(raw: &str, path: &str) -> Result<String, FieldError> {
     let s = raw.trim();
-    let shaped = s == "0"
-        || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()));
+    let shaped =
+        s == "0" || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()));
     if !shaped {
         return Err(FieldError::new(
             path,
@@ -34,7 +34,7 @@ pub(crate) fn json_snowflake(v: &Value, path: &str) -> Result<String, FieldError
     match v {
         Value::String(s) => snowflake(s, path),
         Value::Number(n) => match n.as_u64() {
-            Some(x) if x <= (1u64 << 53) - 1 => Ok(x.to_string()),
+            Some(x) if x < (1u64 << 53) => Ok(x.to_string()),
             _ => Err(FieldError::format(path)),
         },
         _ => Err(FieldError::format(path)),
@@ -81,7 +81,11 @@ pub(crate) fn opt_bool(obj: &Map<String, Value>, key: &str) -> Result<Option<boo
 
 /// Trims and strips control characters, as the server does with application names.
 pub(crate) fn clean_name(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_owned()
+    s.chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// Whether a redirect URI may be registered: absolute, `https`, or `http` on localhost,
@@ -146,8 +150,14 @@ mod tests {
     #[test]
     fn snowflakes() {
         assert!(snowflake("0", "id").is_ok());
-        assert_eq!(snowflake("01", "id").unwrap_err().code, "INVALID_SNOWFLAKE_FORMAT");
-        assert_eq!(snowflake("abc", "id").unwrap_err().code, "INVALID_SNOWFLAKE_FORMAT");
+        assert_eq!(
+            snowflake("01", "id").unwrap_err().code,
+            "INVALID_SNOWFLAKE_FORMAT"
+        );
+        assert_eq!(
+            snowflake("abc", "id").unwrap_err().code,
+            "INVALID_SNOWFLAKE_FORMAT"
+        );
         assert_eq!(
             snowflake("12345678901234567890", "id").unwrap_err().code,
             "SNOWFLAKE_OUT_OF_RANGE"

@@ -31,7 +31,10 @@ pub(crate) fn bot(store: &Store, app: &App, token: Option<&str>) -> String {
         o = o.val("token", t);
     }
     o.val("mfa_enabled", mfa)
-        .val("authenticator_types", if mfa { json!([0]) } else { json!([]) })
+        .val(
+            "authenticator_types",
+            if mfa { json!([0]) } else { json!([]) },
+        )
         .val("flags", app.bot_flags)
         .finish()
 }
@@ -191,7 +194,10 @@ pub(crate) fn private_user(u: &User, viewer: Viewer) -> String {
         .val("premium_purchase_disabled", false)
         .val("premium_enabled_override", false)
         .val("premium_perks_disabled", false)
-        .opt("password_last_changed_at", session.then_some(created.as_str()))
+        .opt(
+            "password_last_changed_at",
+            session.then_some(created.as_str()),
+        )
         .val("last_voice_activity_sharing_change_at", Value::Null)
         .val("required_actions", json!([]))
         .val("nsfw_allowed", session)

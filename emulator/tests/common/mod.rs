@@ -42,7 +42,11 @@ pub async fn answer(resp: reqwest::Response) -> Answer {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
-    Answer { status, headers, text }
+    Answer {
+        status,
+        headers,
+        text,
+    }
 }
 
 /// Test context: an emulator and a client.
@@ -53,7 +57,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub async fn new() -> Ctx {
-        Ctx { emu: Emulator::start().await, http: client() }
+        Ctx {
+            emu: Emulator::start().await,
+            http: client(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -68,13 +75,21 @@ impl Ctx {
         answer(b.send().await.expect("send")).await
     }
 
-    pub async fn send_json(&self, method: &str, path: &str, auth: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut b = self.http.request(method.parse().unwrap(), self.url(path));
         if let Some(a) = auth {
             b = b.header("authorization", a);
         }
         if let Some(body) = body {
-            b = b.header("content-type", "application/json").body(body.to_string());
+            b = b
+                .header("content-type", "application/json")
+                .body(body.to_string());
         }
         answer(b.send().await.expect("send")).await
     }
@@ -115,22 +130,46 @@ impl Ctx {
     }
 
     /// Runs consent for `user` and returns the code.
-    pub async fn code(&self, user: &SeededUser, app: &str, redirect: &str, scope: &str, extra: Value) -> String {
-        let mut body = json!({"client_id": app, "redirect_uri": redirect, "scope": scope, "state": "s"});
+    pub async fn code(
+        &self,
+        user: &SeededUser,
+        app: &str,
+        redirect: &str,
+        scope: &str,
+        extra: Value,
+    ) -> String {
+        let mut body =
+            json!({"client_id": app, "redirect_uri": redirect, "scope": scope, "state": "s"});
         for (k, v) in extra.as_object().cloned().unwrap_or_default() {
             body[k] = v;
         }
         let a = self
-            .send_json("POST", "/oauth2/authorize/consent", Some(&user.session_token), Some(body))
+            .send_json(
+                "POST",
+                "/oauth2/authorize/consent",
+                Some(&user.session_token),
+                Some(body),
+            )
             .await;
         assert_eq!(a.status, 200, "{}", a.text);
         let to = a.json()["redirect_to"].as_str().unwrap().to_owned();
         let u = url::Url::parse(&to).unwrap();
-        u.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned()
+        u.query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned()
     }
 
     /// Consent plus exchange: returns the token response.
-    pub async fn tokens(&self, user: &SeededUser, app: &str, secret: &str, redirect: &str, scope: &str) -> Value {
+    pub async fn tokens(
+        &self,
+        user: &SeededUser,
+        app: &str,
+        secret: &str,
+        redirect: &str,
+        scope: &str,
+    ) -> Value {
         let code = self.code(user, app, redirect, scope, json!({})).await;
         let a = self
             .form(
