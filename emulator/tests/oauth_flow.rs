@@ -630,11 +630,32 @@ async fn consent_rules() {
         (403, "BOT_IS_PRIVATE")
     );
     assert_eq!(
-        consent(s, json!({"client_id": app, "scope": "bot"}))
+        consent(s.clone(), json!({"client_id": app, "scope": "bot"}))
             .await
             .status,
         200
     );
+    // With bot_require_code_grant a bot-only flow needs the code grant like any other.
+    let patch = json!({"bot_public": true, "bot_require_code_grant": true});
+    ctx.send_json(
+        "PATCH",
+        &format!("/oauth2/applications/{app}"),
+        Some(&s),
+        Some(patch),
+    )
+    .await;
+    let a = consent(
+        bob.session_token.clone(),
+        json!({"client_id": app, "scope": "bot"}),
+    )
+    .await;
+    assert_eq!(a.json()["error"], "invalid_request");
+    let a = consent(
+        bob.session_token.clone(),
+        json!({"client_id": app, "scope": "bot", "redirect_uri": CB}),
+    )
+    .await;
+    assert!(a.json()["redirect_to"].as_str().unwrap().contains("code="));
 }
 
 #[tokio::test]

@@ -110,3 +110,11 @@ async fn unknown_routes_answer_json_404() {
         (404, "NOT_FOUND")
     );
 }
+
+#[test]
+fn handle_types_can_be_shared_across_tasks() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Emulator>();
+    shareable::<fluxer_oauth2_emulator::Clock>();
+    shareable::<fluxer_oauth2_emulator::RecordedRequest>();
+}
