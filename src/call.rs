@@ -24,17 +24,24 @@ struct CallContext {
     seen: Mutex<Seen>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Seen {
     status: Option<u16>,
+    rate_limit: Option<RateLimitInfo>,
     too_large: Option<usize>,
     session_revoked: bool,
 }
 
 /// What the hooks report about the answer.
 pub(crate) enum CallOutcome {
-    Answered { status: u16 },
-    TooLarge { status: u16, limit: usize },
+    Answered {
+        status: u16,
+        rate_limit: Option<RateLimitInfo>,
+    },
+    TooLarge {
+        status: u16,
+        limit: usize,
+    },
     Transport,
     SessionRevoked,
 }
@@ -44,7 +51,10 @@ pub(crate) fn record(outcome: CallOutcome) {
     let _ = CALL.try_with(|ctx| {
         let mut seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner());
         match outcome {
-            CallOutcome::Answered { status } => seen.status = Some(status),
+            CallOutcome::Answered { status, rate_limit } => {
+                seen.status = Some(status);
+                seen.rate_limit = rate_limit;
+            }
             CallOutcome::TooLarge { status, limit } => {
                 seen.status = Some(status);
                 seen.too_large = Some(limit);
@@ -74,7 +84,7 @@ where
         seen: Mutex::default(),
     });
     let result = CALL.scope(ctx.clone(), call).await;
-    let seen = *ctx.seen.lock().unwrap_or_else(|e| e.into_inner());
+    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match result {
         Ok(value) => Ok(value),
         Err(err) => Err(convert(operation, err, seen, &ctx).await),
@@ -109,6 +119,19 @@ async fn convert(
                 value.into_inner(),
                 seen.session_revoked,
             )
+        }
+        P::InvalidResponsePayload(body, e) if status == 429 => {
+            // A 429 from something in front of the API (a proxy page): the headers still say how long.
+            let info = seen.rate_limit.unwrap_or_default();
+            let _ = (body, e);
+            Error::RateLimited {
+                operation,
+                retry_after: info
+                    .retry_after
+                    .unwrap_or(std::time::Duration::from_secs(1)),
+                global: info.global,
+                info: Box::new(info),
+            }
         }
         P::InvalidResponsePayload(body, e) => undecodable(operation, status, &body, &e.to_string()),
         P::UnexpectedResponse(response) => {
@@ -253,7 +276,8 @@ const SNIPPET_BYTES: usize = 200;
 
 /// The start of a body, with every run that could be a token or secret masked.
 pub(crate) fn masked_snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_BYTES)]);
+    // Mask over a wider window than is kept, so that a token crossing the cut is still masked whole.
+    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_BYTES + 512)]);
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
@@ -274,6 +298,14 @@ pub(crate) fn masked_snippet(body: &[u8]) -> String {
         }
     }
     flush(&mut run, &mut out);
+    if out.len() > SNIPPET_BYTES {
+        let mut cut = SNIPPET_BYTES;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
     out
 }
 

@@ -48,6 +48,7 @@ impl FluxerClient {
         let inner = ClientState {
             credential: credential.into(),
             sudo: Default::default(),
+            hit_global_limit: Default::default(),
             shared: self.api.inner.shared.clone(),
         };
         Self {
@@ -181,12 +182,12 @@ impl FluxerClientBuilder {
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
             last_rate_limit: Default::default(),
-            session_hit_global_limit: Default::default(),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         };
         let inner = ClientState {
             credential: self.credential,
             sudo: Default::default(),
+            hit_global_limit: Default::default(),
             shared: Arc::new(shared),
         };
         Ok(FluxerClient {
@@ -212,6 +213,11 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
             )));
         }
         other => return Err(refuse(format!("{raw:?} has scheme {other:?}; use https"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "the base URL has a user name or password in it; remove them (credentials go in Credential)".to_owned(),
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(refuse(format!(

@@ -26,6 +26,9 @@ use crate::{
 pub struct ClientState {
     pub(crate) credential: Option<Credential>,
     pub(crate) sudo: SudoCache,
+    /// Set when this session credential met the global rate limit: a 401 after that means the server
+    /// revoked the session.
+    pub(crate) hit_global_limit: Arc<AtomicBool>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -35,9 +38,6 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
     pub(crate) last_rate_limit: Mutex<Option<RateLimitInfo>>,
-    /// Set when a session credential met the global rate limit: a 401 after that means the server
-    /// revoked the session.
-    pub(crate) session_hit_global_limit: AtomicBool,
     pub(crate) session_pacer: Pacer,
 }
 
@@ -47,7 +47,6 @@ impl Default for Shared {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             last_rate_limit: Mutex::new(None),
-            session_hit_global_limit: AtomicBool::new(false),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         }
     }
@@ -243,9 +242,7 @@ impl crate::generated::Client {
                 let global =
                     rate_limit.as_ref().is_some_and(|r| r.global) || body_says_global(&body.1);
                 if global && is_session {
-                    shared
-                        .session_hit_global_limit
-                        .store(true, Ordering::Relaxed);
+                    state.hit_global_limit.store(true, Ordering::Relaxed);
                 }
                 let retry = attempt <= shared.retry.max_retries
                     && waited + wait <= shared.retry.max_total_wait;
@@ -267,12 +264,13 @@ impl crate::generated::Client {
             }
             if status == StatusCode::UNAUTHORIZED
                 && is_session
-                && shared.session_hit_global_limit.load(Ordering::Relaxed)
+                && state.hit_global_limit.load(Ordering::Relaxed)
             {
                 call::record(CallOutcome::SessionRevoked);
             }
             call::record(CallOutcome::Answered {
                 status: status.as_u16(),
+                rate_limit,
             });
             let span = tracing::Span::current();
             span.record("status", status.as_u16());

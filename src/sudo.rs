@@ -29,8 +29,22 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
 /// let proof = SudoVerification::totp("123456");
 /// assert!(!format!("{proof:?}").contains("123456"));
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SudoVerification(types::SudoVerificationSchema);
+
+impl std::fmt::Debug for SudoVerification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The WebAuthn assertion is not a type of ours, so it is left out here by hand.
+        let webauthn = (!self.0.webauthn_response.is_empty()).then_some("[redacted]");
+        f.debug_struct("SudoVerification")
+            .field("password", &self.0.password)
+            .field("mfa_method", &self.0.mfa_method)
+            .field("mfa_code", &self.0.mfa_code)
+            .field("webauthn_response", &webauthn)
+            .field("webauthn_challenge", &self.0.webauthn_challenge)
+            .finish()
+    }
+}
 
 impl SudoVerification {
     /// The account password (for users without MFA). It must be 8 to 256 characters.

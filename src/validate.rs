@@ -14,10 +14,16 @@ pub(crate) fn snowflake(
             && value.bytes().all(|b| b.is_ascii_digit())
             && value.parse::<u64>().is_ok_and(|v| v <= i64::MAX as u64));
     if !well_formed {
+        // Echo short values only: a long one may be a secret passed in the wrong argument.
+        let got = if value.chars().count() <= 20 {
+            format!("{value:?}")
+        } else {
+            format!("a {}-character value", value.chars().count())
+        };
         return Err(Error::InvalidInput {
             operation,
             message: format!(
-                "`{field}` must be a Fluxer id (a decimal integer below 2^63 with no leading zeros), got {value:?}"
+                "`{field}` must be a Fluxer id (a decimal integer below 2^63 with no leading zeros), got {got}"
             ),
         });
     }

@@ -257,7 +257,7 @@ impl Tour {
         );
         self.authorize(r, &app_id, &credentials).await?;
         self.session
-            .bulk_delete_user_oauth2_authorizations(&[app_id.clone()])
+            .bulk_delete_user_oauth2_authorizations(std::slice::from_ref(&app_id))
             .await?;
         let left = self.session.list_user_oauth2_authorizations().await?;
         r.ok(

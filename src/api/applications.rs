@@ -199,17 +199,15 @@ impl FluxerClient {
             .await
     }
 
-    /// The body of a sudo call: none while a sudo-mode token is held (so that a one-time code is not
-    /// spent for nothing), else the verification given.
+    /// The body of a sudo call: the verification given, or an empty object. The server checks a held
+    /// sudo-mode token first, so sending a proof beside it spends nothing, and the proof still counts
+    /// if the token was refused.
     fn sudo_body(
         &self,
         operation: &'static str,
         sudo: Option<&SudoVerification>,
     ) -> Result<types::SudoVerificationSchema, Error> {
         self.check(operation)?;
-        if self.api.inner.sudo.current().is_some() {
-            return Ok(types::SudoVerificationSchema::default());
-        }
         match sudo {
             Some(proof) => {
                 proof
