@@ -805,7 +805,6 @@ fn base_url_rules() {
 }
 
 #[test]
-            in FluxerClient::base_url() and in Debug of FluxerClient"]
 fn a_base_url_with_credentials_is_refused() {
     let with_password = "https://user:hunter2@api.fluxer.app/v1";
     match build_with(with_password) {

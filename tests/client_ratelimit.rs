@@ -401,8 +401,6 @@ async fn a_401_without_a_global_429_is_unauthorized() {
 }
 
 #[tokio::test]
-            so a new session made with with_credential after another session hit the global limit \
-            reports every 401 as SessionRevoked"]
 async fn a_global_limit_of_one_session_does_not_mark_another() {
     let server = MockServer::start().await;
     sequence(
@@ -591,7 +589,6 @@ async fn a_session_list_retries_through_route_429s_until_success() {
 }
 
 #[tokio::test]
-            Error::Decode{status:429} instead of Error::RateLimited with the Retry-After wait"]
 async fn a_429_without_a_json_body_is_still_rate_limited() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

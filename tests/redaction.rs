@@ -237,7 +237,6 @@ fn a_webauthn_verification_hides_its_challenge() {
 }
 
 #[test]
-            serde_json::Map) is printed verbatim by Debug of SudoVerification, signature included"]
 fn a_webauthn_verification_hides_its_assertion() {
     let proof = SudoVerification::webauthn(webauthn_assertion(), CHALLENGE);
     assert_redacted(
@@ -434,7 +433,6 @@ fn clients_and_builders_are_redacted() {
 }
 
 #[test]
-            so a client secret passed as the id (arguments swapped) ends up in the error message"]
 fn a_secret_given_where_an_id_belongs_is_not_echoed() {
     let err = ClientCredentials::new(CLIENT_SECRET, APP_ID).expect_err("not an id");
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
