@@ -2,9 +2,13 @@
 
 pub mod authorize;
 pub mod callback;
+pub mod clock;
 pub mod consent;
+pub mod file_store;
 pub mod pkce;
 pub mod scope;
+pub mod session;
+pub mod store;
 pub mod token;
 
 pub use authorize::{
