@@ -91,6 +91,58 @@ where
     }
 }
 
+/// Sends a request built outside the generated code through the same hooks, and decodes its JSON
+/// answer (an empty success body reads as `null`) or builds the typed error.
+pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
+    api: &crate::generated::Client,
+    operation: &'static str,
+    request: reqwest::Request,
+) -> Result<T, Error> {
+    let ctx = Arc::new(CallContext::default());
+    let result = CALL
+        .scope(ctx.clone(), api.execute(request, operation))
+        .await;
+    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(limit) = seen.too_large {
+        return Err(Error::ResponseTooLarge { operation, limit });
+    }
+    let response = result.map_err(|e| transport(operation, &e))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| transport(operation, &e))?;
+    if (200..300).contains(&status) {
+        let source: &[u8] = if body.is_empty() { b"null" } else { &body };
+        return serde_json::from_slice(source).map_err(|e| {
+            undecodable(
+                operation,
+                status,
+                &body,
+                &masked_snippet(e.to_string().as_bytes()),
+            )
+        });
+    }
+    Err(match serde_json::from_slice::<types::ErrorBody>(&body) {
+        Ok(parsed) => from_body(operation, status, &headers, parsed, seen.session_revoked),
+        Err(_) if status == 429 => rate_limited(operation, seen.rate_limit.unwrap_or_default()),
+        Err(e) => undecodable(operation, status, &body, &e.to_string()),
+    })
+}
+
+/// A 429 whose body says nothing (a proxy's page): the headers still say how long to wait.
+fn rate_limited(operation: &'static str, info: RateLimitInfo) -> Error {
+    Error::RateLimited {
+        operation,
+        retry_after: info
+            .retry_after
+            .unwrap_or(std::time::Duration::from_secs(1)),
+        global: info.global,
+        info: Box::new(info),
+    }
+}
+
 async fn convert(
     operation: &'static str,
     err: progenitor_client::Error<types::ErrorBody>,

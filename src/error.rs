@@ -176,7 +176,7 @@ pub enum TransportKind {
 
 /// Everything that can go wrong in a call. Match on the variants; every variant's `Display` says what
 /// happened and what to do, and no variant ever holds a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a Fluxer error body `{code, message, errors}`.

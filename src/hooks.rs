@@ -147,22 +147,33 @@ impl ClientHooks<ClientState> for crate::generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        self.execute(request, info.operation_id).await
+    }
+}
+
+impl crate::generated::Client {
+    /// Sends a request as every operation is sent: paced, retried on 429 within the budget, capped,
+    /// observed and traced. Requests built outside the generated code (the bearer escape hatch) come
+    /// through here too.
+    pub(crate) async fn execute(
+        &self,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
         let span = tracing::debug_span!(
             "fluxer_oauth2.call",
-            operation = info.operation_id,
+            operation,
             method = %request.method(),
             path = request.url().path(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.exec_with_retries(request, info.operation_id)
+        self.exec_with_retries(request, operation)
             .instrument(span)
             .await
     }
-}
 
-impl crate::generated::Client {
     async fn exec_with_retries(
         &self,
         request: reqwest::Request,

@@ -1,6 +1,7 @@
 //! The OAuth2 authorization-code flow: the authorize URL, the callback, and the token endpoint calls.
 
 pub mod authorize;
+mod bearer;
 pub mod callback;
 pub mod clock;
 pub mod consent;

@@ -31,21 +31,16 @@ use std::{
     time::Duration,
 };
 
-use progenitor_client::ClientInfo as _;
-use reqwest::{
-    Method,
-    header::{ACCEPT, AUTHORIZATION},
-};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    Credential, Error, FluxerClient, OAuthErrorKind, RateLimitInfo, Secret, TransportKind, call,
+    Credential, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{
         clock::{Clock, SystemClock},
         store::{RefreshLease, SaveOutcome, StoredTokens, TokenStore},
         token::{ClientCredentials, TokenSet},
     },
-    types,
 };
 
 /// How long before expiry the access token is refreshed, by default.
@@ -56,9 +51,6 @@ pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
 
 /// How many times a save that must replace the stored pair is tried when the store keeps changing.
 const MAX_SAVE_ROUNDS: usize = 4;
-
-/// The pause before retrying a connection that could not be opened (as the typed calls do).
-const CONNECT_RETRY_DELAY: Duration = Duration::from_millis(200);
 
 /// Keeps one user's OAuth2 token pair valid and makes calls with its access token.
 ///
@@ -386,9 +378,9 @@ impl TokenManager {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<T, Error> {
-        let url = relative_url(operation, self.inner.client.base_url(), path)?;
+        let url = super::bearer::relative_url(operation, self.inner.client.base_url(), path)?;
         self.with_bearer(|token| {
-            send_json(
+            super::bearer::send_json(
                 &self.inner.client,
                 operation,
                 method.clone(),
@@ -549,14 +541,14 @@ impl Inner {
             && *run > arrived
         {
             // The run this caller waited for failed: share its outcome rather than start another.
-            return Err(replicate(error));
+            return Err(error.clone());
         }
         if let Some(hit) = self.satisfied(need)? {
             return Ok(hit);
         }
         let result = self.work(need, &mut flight).await;
         let run = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
-        flight.failure = result.as_ref().err().map(|e| (run, replicate(e)));
+        flight.failure = result.as_ref().err().map(|e| (run, e.clone()));
         result
     }
 
@@ -769,344 +761,7 @@ async fn release(lease: Box<dyn RefreshLease>) {
     }
 }
 
-/// A copy of an error, for the callers that share one failed run.
-fn replicate(error: &Error) -> Error {
-    match error {
-        Error::Api {
-            operation,
-            status,
-            code,
-            message,
-            errors,
-        } => Error::Api {
-            operation,
-            status: *status,
-            code: code.clone(),
-            message: message.clone(),
-            errors: errors.clone(),
-        },
-        Error::OAuth {
-            operation,
-            status,
-            kind,
-            description,
-        } => Error::OAuth {
-            operation,
-            status: *status,
-            kind: kind.clone(),
-            description: description.clone(),
-        },
-        Error::MissingScope { operation, scope } => Error::MissingScope {
-            operation,
-            scope: scope.clone(),
-        },
-        Error::RateLimited {
-            operation,
-            retry_after,
-            global,
-            info,
-        } => Error::RateLimited {
-            operation,
-            retry_after: *retry_after,
-            global: *global,
-            info: info.clone(),
-        },
-        Error::SudoRequired {
-            operation,
-            has_mfa,
-            methods,
-        } => Error::SudoRequired {
-            operation,
-            has_mfa: *has_mfa,
-            methods: *methods,
-        },
-        Error::SessionRevoked { operation } => Error::SessionRevoked { operation },
-        Error::CredentialNotAccepted {
-            operation,
-            given,
-            accepted,
-        } => Error::CredentialNotAccepted {
-            operation,
-            given: *given,
-            accepted,
-        },
-        Error::InvalidInput { operation, message } => Error::InvalidInput {
-            operation,
-            message: message.clone(),
-        },
-        Error::Transport {
-            operation,
-            kind,
-            message,
-        } => Error::Transport {
-            operation,
-            kind: *kind,
-            message: message.clone(),
-        },
-        Error::Decode {
-            operation,
-            status,
-            message,
-            snippet,
-        } => Error::Decode {
-            operation,
-            status: *status,
-            message: message.clone(),
-            snippet: snippet.clone(),
-        },
-        Error::Server {
-            operation,
-            status,
-            snippet,
-        } => Error::Server {
-            operation,
-            status: *status,
-            snippet: snippet.clone(),
-        },
-        Error::ResponseTooLarge { operation, limit } => Error::ResponseTooLarge {
-            operation,
-            limit: *limit,
-        },
-        Error::ReauthorizationRequired { description } => Error::ReauthorizationRequired {
-            description: description.clone(),
-        },
-        Error::Store(message) => Error::Store(message.clone()),
-        // Errors a refresh does not produce.
-        other => Error::InvalidInput {
-            operation: "TokenManager",
-            message: other.to_string(),
-        },
-    }
-}
-
-/// `{base}{path}` for a path relative to the base URL, refusing anything that could leave the API.
-fn relative_url(operation: &'static str, base: &str, path: &str) -> Result<url::Url, Error> {
-    let refuse = |why: &str| Error::InvalidInput {
-        operation,
-        message: format!(
-            "{path:?} {why}; give a path relative to the API base, such as \"/users/@me\""
-        ),
-    };
-    if !path.starts_with('/') {
-        return Err(refuse("does not start with `/`"));
-    }
-    if path.starts_with("//") {
-        return Err(refuse("starts with `//`, which names a host"));
-    }
-    if let Some(c) = path
-        .chars()
-        .find(|c| !c.is_ascii_graphic() || matches!(c, '\\' | '#'))
-    {
-        return Err(refuse(&format!("contains {c:?}")));
-    }
-    let base_url = url::Url::parse(base).map_err(|_| refuse("cannot be joined to the base URL"))?;
-    let url = url::Url::parse(&format!("{base}{path}"))
-        .map_err(|_| refuse("does not make a valid URL"))?;
-    let raw_path = path.split_once('?').map_or(path, |(p, _)| p);
-    let expected_path = format!("{}{raw_path}", base_url.path().trim_end_matches('/'));
-    // `..`, `.` and their percent-encoded forms are rewritten by the URL parser: refuse them all.
-    if url.origin() != base_url.origin() || url.path() != expected_path {
-        return Err(refuse(
-            "contains `.` or `..` segments or would leave the API base",
-        ));
-    }
-    Ok(url)
-}
-
-/// Sends one bearer request and decodes the answer, retrying as the typed calls do (429 within the
-/// retry policy, a connection that could not be opened).
-async fn send_json<T: DeserializeOwned>(
-    client: &FluxerClient,
-    operation: &'static str,
-    method: Method,
-    url: url::Url,
-    body: Option<&serde_json::Value>,
-    token: Secret,
-) -> Result<T, Error> {
-    let api = client.api();
-    let shared = &api.inner().shared;
-    let policy = shared.retry;
-    let authorization = Credential::bearer(token)
-        .header_value()
-        .map_err(|message| Error::InvalidInput { operation, message })?;
-    let mut waited = Duration::ZERO;
-    let mut attempt: u32 = 0;
-    loop {
-        attempt += 1;
-        let mut request = api
-            .client()
-            .request(method.clone(), url.clone())
-            .header(AUTHORIZATION, authorization.clone())
-            .header(ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        tracing::debug!(operation, method = %method, path = url.path(), attempt, "bearer request");
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => {
-                if e.is_connect()
-                    && attempt <= policy.max_retries
-                    && waited + CONNECT_RETRY_DELAY <= policy.max_total_wait
-                {
-                    tokio::time::sleep(CONNECT_RETRY_DELAY).await;
-                    waited += CONNECT_RETRY_DELAY;
-                    continue;
-                }
-                return Err(transport(operation, &e));
-            }
-        };
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        if let Some(info) = RateLimitInfo::from_headers(&headers) {
-            *shared
-                .last_rate_limit
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(info);
-        }
-        let bytes = read_capped(operation, response, shared.max_response_bytes).await?;
-        if (200..300).contains(&status) {
-            let source: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(source).map_err(|e| Error::Decode {
-                operation,
-                status,
-                // serde's message may quote a value: mask anything token-like.
-                message: call::masked_snippet(e.to_string().as_bytes()),
-                snippet: call::masked_snippet(&bytes),
-            });
-        }
-        let error = error_from_answer(operation, status, &headers, &bytes);
-        if let Error::RateLimited { retry_after, .. } = &error
-            && attempt <= policy.max_retries
-            && waited + *retry_after <= policy.max_total_wait
-        {
-            tokio::time::sleep(*retry_after).await;
-            waited += *retry_after;
-            continue;
-        }
-        return Err(error);
-    }
-}
-
-/// The typed error of a non-2xx answer, as the typed calls build it.
-fn error_from_answer(
-    operation: &'static str,
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    body: &[u8],
-) -> Error {
-    match serde_json::from_slice::<types::ErrorBody>(body) {
-        Ok(parsed) if status >= 400 => call::from_body(operation, status, headers, parsed, false),
-        _ if status == 429 => call::from_body(
-            operation,
-            status,
-            headers,
-            types::ErrorBody::default(),
-            false,
-        ),
-        _ if status >= 500 => Error::Server {
-            operation,
-            status,
-            snippet: call::masked_snippet(body),
-        },
-        _ => Error::Decode {
-            operation,
-            status,
-            message: "an answer that is neither a success nor a Fluxer error body".to_owned(),
-            snippet: call::masked_snippet(body),
-        },
-    }
-}
-
-/// Reads the whole body, refusing to buffer more than `limit` bytes.
-async fn read_capped(
-    operation: &'static str,
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<bytes::Bytes, Error> {
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Err(Error::ResponseTooLarge { operation, limit });
-    }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(operation, &e))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(Error::ResponseTooLarge { operation, limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn transport(operation: &'static str, e: &reqwest::Error) -> Error {
-    let kind = if e.is_timeout() {
-        TransportKind::Timeout
-    } else if e.is_connect() {
-        TransportKind::Connect
-    } else {
-        TransportKind::Interrupted
-    };
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    Error::Transport {
-        operation,
-        kind,
-        message,
-    }
-}
-
-// The manager is shared across tasks.
 const _: fn() = || {
     fn is<T: Send + Sync + 'static>() {}
     is::<TokenManager>();
 };
-
-#[cfg(test)]
-mod tests {
-    use super::relative_url;
-
-    const OP: &str = "test";
-
-    #[test]
-    fn relative_paths_stay_on_the_api() {
-        let base = "https://api.fluxer.app/v1";
-        let ok = relative_url(OP, base, "/users/@me/guilds?limit=10").unwrap();
-        assert_eq!(
-            ok.as_str(),
-            "https://api.fluxer.app/v1/users/@me/guilds?limit=10"
-        );
-        assert_eq!(
-            relative_url(OP, "http://127.0.0.1:8080", "/users/@me")
-                .unwrap()
-                .as_str(),
-            "http://127.0.0.1:8080/users/@me"
-        );
-        for bad in [
-            "users/@me",
-            "https://evil.example/x",
-            "//evil.example/x",
-            "/../x",
-            "/users/../../x",
-            "/%2e%2e/x",
-            "/users/./me",
-            "/a b",
-            "/a\\b",
-            "/x#frag",
-            "/\u{e9}",
-            "",
-        ] {
-            assert!(relative_url(OP, base, bad).is_err(), "{bad:?} was accepted");
-        }
-    }
-}

@@ -124,7 +124,10 @@ impl TokenSet {
             scope: response.scope,
             token_type: response.token_type,
             expires_in,
-            expires_at: now + expires_in,
+            // An absurd lifetime from the server must not panic: it saturates at "far in the future".
+            expires_at: now
+                .checked_add(expires_in)
+                .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400)),
         }
     }
 
