@@ -305,7 +305,9 @@ fn trailing_slash_normalisation() {
         assert_eq!(uri.to_string(), normalised);
     }
 
-    // The authorize URL sends the normalised form, and the request keeps it for the token call.
+    // The authorize URL names the URI as registered (the server compares it to the registered
+    // strings exactly); the request keeps the normalised form, which the code is bound to, for the
+    // token call.
     let request = AuthorizeUrl::new(API, CLIENT, "https://bare.example.com")
         .scope(Scope::Identify)
         .build()
@@ -315,7 +317,11 @@ fn trailing_slash_normalisation() {
         "https://bare.example.com/"
     );
     assert!(
-        pairs(&request.url).contains(&("redirect_uri".into(), "https://bare.example.com/".into()))
+        pairs(&request.url).contains(&("redirect_uri".into(), "https://bare.example.com".into()))
+    );
+    assert_eq!(
+        request.redirect_uri.as_registered(),
+        "https://bare.example.com"
     );
 
     // The server then comes back to the slash form, which parses as a callback.

@@ -544,7 +544,6 @@ async fn a_bare_origin_redirect_uri_is_normalised_for_the_exchange() {
 /// *normalised* URI in the URL, so for an application registered with a bare origin the consent page
 /// sends `https://bare.example/` and is refused.
 #[tokio::test]
-#[ignore = "BUG (crate): AuthorizeUrl sends the normalised redirect URI, which the server's exact match at consent refuses for a bare-origin registration"]
 async fn the_authorize_url_works_for_a_bare_origin_registration() {
     bounded(async {
         let emu = Emulator::start().await;

@@ -113,14 +113,16 @@ pub enum UrlError {
 
 /// A redirect URI in the exact form the server stores and compares: `new URL(uri).toString()`.
 ///
-/// **The trailing-slash trap.** The server normalises a registered redirect URI and then compares
-/// strings exactly, both at consent and at the token exchange. A bare origin gains a slash:
-/// `https://x.example` is stored as `https://x.example/`, the browser comes back to
-/// `https://x.example/?code=…&state=…`, and the token exchange must send `https://x.example/`;
-/// sending `https://x.example` gives `invalid_grant`. Likewise the host is lower-cased, default
-/// ports are dropped and `..` segments resolved. Use [`RedirectUri::normalized`] for the authorize
-/// URL *and* for the token exchange, and register `https://x.example/callback` rather than a bare
-/// origin. A registered URI with a query keeps it: the callback arrives as `…/p?x=1&code=…&state=…`.
+/// **The trailing-slash trap.** The server stores registered redirect URIs as given, and the
+/// authorize request must name one of them character for character. The code it issues, though, is
+/// bound to the *normalised* URI (`new URL(uri).toString()`), and the token exchange compares against
+/// that exactly. A bare origin gains a slash: register `https://x.example`, authorize with
+/// `https://x.example`, the browser comes back to `https://x.example/?code=…&state=…`, and the token
+/// exchange must send `https://x.example/`; sending `https://x.example` gives `invalid_grant`.
+/// Likewise the host is lower-cased and default ports are dropped. So: [`RedirectUri::as_registered`]
+/// goes in the authorize URL (the crate does this), [`RedirectUri::normalized`] in the token exchange
+/// (`exchange_code` does this). Registering `https://x.example/callback` rather than a bare origin
+/// avoids the question. A registered URI with a query keeps it: `…/p?x=1&code=…&state=…`.
 ///
 /// Rules, as the server applies them when registering: `https`, or `http` only for `localhost`,
 /// `*.localhost` and IP literals (`127.0.0.1`, `[::1]`, …). This type also refuses a fragment and
@@ -135,7 +137,10 @@ pub enum UrlError {
 /// assert!(RedirectUri::parse("http://127.0.0.1:8080/cb").is_ok());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RedirectUri(Url);
+pub struct RedirectUri {
+    registered: String,
+    normalized: Url,
+}
 
 impl RedirectUri {
     /// Parses and normalises a redirect URI.
@@ -147,22 +152,30 @@ impl RedirectUri {
         if url.fragment().is_some() {
             return Err(UrlError::Fragment);
         }
-        let len = url.as_str().chars().count();
+        let len = url.as_str().chars().count().max(uri.chars().count());
         if len > MAX_PARAM_LEN {
             return Err(UrlError::TooLong { len });
         }
-        Ok(Self(url))
+        Ok(Self {
+            registered: uri.to_owned(),
+            normalized: url,
+        })
     }
 
-    /// The normalised form: send exactly this as `redirect_uri`, at authorize and at the token
-    /// exchange.
+    /// The URI as given, which must be one registered on the application: the authorize request
+    /// sends this.
+    pub fn as_registered(&self) -> &str {
+        &self.registered
+    }
+
+    /// The normalised form the issued code is bound to: the token exchange sends this.
     pub fn normalized(&self) -> &str {
-        self.0.as_str()
+        self.normalized.as_str()
     }
 
     /// The normalised form as a [`Url`].
     pub fn as_url(&self) -> &Url {
-        &self.0
+        &self.normalized
     }
 }
 
@@ -456,7 +469,7 @@ impl AuthorizeUrl {
         query.push("client_id", &self.client_id);
         query.push("response_type", "code");
         query.push("scope", &scope);
-        query.push("redirect_uri", redirect_uri.normalized());
+        query.push("redirect_uri", redirect_uri.as_registered());
         query.push("state", state.expose_secret());
         if let Some(prompt) = self.prompt {
             query.push("prompt", prompt.as_str());
