@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 /// A client that never follows redirects and gives up after 10 s.
 pub fn client() -> reqwest::Client {
+    // Built together with the client crate, reqwest has rustls without a crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
