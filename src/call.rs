@@ -87,7 +87,7 @@ where
     let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match result {
         Ok(value) => Ok(value),
-        Err(err) => Err(convert(operation, err, seen, &ctx).await),
+        Err(err) => Err(convert(operation, err, seen).await),
     }
 }
 
@@ -147,7 +147,6 @@ async fn convert(
     operation: &'static str,
     err: progenitor_client::Error<types::ErrorBody>,
     seen: Seen,
-    _ctx: &CallContext,
 ) -> Error {
     use progenitor_client::Error as P;
     let status = seen.status.unwrap_or(0);
@@ -172,18 +171,9 @@ async fn convert(
                 seen.session_revoked,
             )
         }
-        P::InvalidResponsePayload(body, e) if status == 429 => {
+        P::InvalidResponsePayload(..) if status == 429 => {
             // A 429 from something in front of the API (a proxy page): the headers still say how long.
-            let info = seen.rate_limit.unwrap_or_default();
-            let _ = (body, e);
-            Error::RateLimited {
-                operation,
-                retry_after: info
-                    .retry_after
-                    .unwrap_or(std::time::Duration::from_secs(1)),
-                global: info.global,
-                info: Box::new(info),
-            }
+            rate_limited(operation, seen.rate_limit.unwrap_or_default())
         }
         P::InvalidResponsePayload(body, e) => undecodable(operation, status, &body, &e.to_string()),
         P::UnexpectedResponse(response) => {
