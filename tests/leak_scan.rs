@@ -668,6 +668,10 @@ async fn tour(scan: &mut Scan) {
         }
     }
     assert!(on_wire >= 20, "{on_wire} secrets seen on the wire");
+    println!(
+        "leak scan: {on_wire} of the {} secrets went over the wire and were found there by the matcher",
+        scan.secrets.len()
+    );
     emu.shutdown().await;
 }
 
