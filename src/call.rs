@@ -221,6 +221,9 @@ fn transport(operation: &'static str, e: &reqwest::Error) -> Error {
 }
 
 fn undecodable(operation: &'static str, status: u16, body: &[u8], why: &str) -> Error {
+    if (300..400).contains(&status) {
+        return Error::Redirected { operation, status };
+    }
     let snippet = masked_snippet(body);
     if status >= 500 {
         Error::Server {
@@ -319,7 +322,8 @@ const SNIPPET_BYTES: usize = 200;
 /// The start of a body, with every run that could be a token or secret masked.
 pub(crate) fn masked_snippet(body: &[u8]) -> String {
     // Mask over a wider window than is kept, so that a token crossing the cut is still masked whole.
-    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_BYTES + 512)]);
+    let window = body.len().min(SNIPPET_BYTES + 512);
+    let text = String::from_utf8_lossy(&body[..window]);
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
@@ -339,7 +343,12 @@ pub(crate) fn masked_snippet(body: &[u8]) -> String {
             out.push(c);
         }
     }
-    flush(&mut run, &mut out);
+    if window < body.len() && !run.is_empty() {
+        // The window ends inside a run: whatever its visible length, it may be a token's start.
+        out.push_str("[masked]");
+    } else {
+        flush(&mut run, &mut out);
+    }
     if out.len() > SNIPPET_BYTES {
         let mut cut = SNIPPET_BYTES;
         while !out.is_char_boundary(cut) {

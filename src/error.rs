@@ -302,6 +302,17 @@ pub enum Error {
         /// The first bytes of the body, with anything that looks like a token masked.
         snippet: String,
     },
+    /// The server answered with a redirect, which the client does not follow (a credential must never
+    /// reach another host).
+    #[error(
+        "{operation}: the server answered {status}, a redirect; redirects are not followed so that credentials stay on the configured host: check the base URL (it should name the API itself, e.g. https://api.fluxer.app/v1)"
+    )]
+    Redirected {
+        /// The operation id.
+        operation: &'static str,
+        /// The HTTP status (3xx).
+        status: u16,
+    },
     /// The answer was larger than the configured limit and was not read.
     #[error(
         "{operation}: the answer is larger than the {limit}-byte limit; raise FluxerClientBuilder::max_response_bytes if that is expected"

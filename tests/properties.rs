@@ -824,9 +824,18 @@ fn arbitrary_answers_give_typed_errors_and_never_leak_token_like_runs() {
                 );
                 match &err {
                     Error::Decode { status: s, .. } => {
-                        prop_assert!(*s == status && status < 500 && status != 429)
+                        prop_assert!(
+                            *s == status
+                                && status < 500
+                                && status != 429
+                                && !(300..400).contains(&status)
+                        )
                     }
                     Error::Server { status: s, .. } => prop_assert!(*s == status && status >= 500),
+                    // Redirects are not followed, and say so.
+                    Error::Redirected { status: s, .. } => {
+                        prop_assert!(*s == status && (300..400).contains(&status))
+                    }
                     // A 429 whose body is not JSON is still a rate limit.
                     Error::RateLimited { .. } => prop_assert_eq!(status, 429),
                     other => prop_assert!(false, "{}: {:?}", status, other),
@@ -986,7 +995,6 @@ fn a_429_with_an_html_body_is_rate_limited() {
 /// A body of many token-like runs followed by one that crosses the edge of the window the snippet
 /// is masked over: no part of any token may show.
 #[test]
-#[ignore = "BUG: masked_snippet (src/call.rs) leaves the start of a token unmasked when the 712-byte masking window cuts it below 16 characters and earlier runs were shortened to [masked]; mask a run that touches the window's end"]
 fn a_token_crossing_the_masking_window_is_masked() {
     let rt = runtime();
     // 17 runs of 40 characters and a space: 697 bytes; the 18th run starts there and the window

@@ -555,7 +555,6 @@ async fn no_credential_follows_a_redirect_to_another_host() {
 /// A redirect is refused for good reasons, but the message only says the answer could not be
 /// decoded; it should say that the server redirected and that the base URL is probably wrong.
 #[tokio::test]
-#[ignore = "BUG (message): a 3xx answer gives Error::Decode \"could not decode the 302 answer (an answer the spec does not describe)\" (src/call.rs convert/undecodable); say that the server redirected, that redirects are not followed so credentials stay on the configured host, and to check the base URL"]
 async fn a_redirect_says_that_the_server_redirected() {
     bounded(LIMIT, async {
         let server = RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
