@@ -351,7 +351,8 @@ impl Error {
             Self::Api { status, .. }
             | Self::OAuth { status, .. }
             | Self::Decode { status, .. }
-            | Self::Server { status, .. } => Some(*status),
+            | Self::Server { status, .. }
+            | Self::Redirected { status, .. } => Some(*status),
             Self::RateLimited { .. } => Some(429),
             Self::SudoRequired { .. } | Self::MissingScope { .. } => Some(403),
             Self::SessionRevoked { .. } => Some(401),
