@@ -7,6 +7,8 @@ pub mod clock;
 pub mod consent;
 pub mod file_store;
 pub mod pkce;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 pub mod scope;
 pub mod session;
 pub mod store;
