@@ -181,6 +181,7 @@ impl FluxerClientBuilder {
         let shared = Shared {
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
+            timeout: self.timeout,
             last_rate_limit: Default::default(),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         };

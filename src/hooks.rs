@@ -37,6 +37,8 @@ pub struct ClientState {
 pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    /// The total timeout of one attempt.
+    pub(crate) timeout: Duration,
     pub(crate) last_rate_limit: Mutex<Option<RateLimitInfo>>,
     pub(crate) session_pacer: Pacer,
 }
@@ -46,6 +48,7 @@ impl Default for Shared {
         Self {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            timeout: Duration::from_secs(30),
             last_rate_limit: Mutex::new(None),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         }
@@ -64,6 +67,13 @@ pub(crate) const SESSION_MIN_INTERVAL: Duration = Duration::from_millis(25);
 pub(crate) struct Pacer {
     interval: Duration,
     next: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Shared {
+    /// The longest one call can take: every attempt timing out, plus the most the retries wait.
+    pub(crate) fn longest_call(&self) -> Duration {
+        self.timeout * (self.retry.max_retries + 1) + self.retry.max_total_wait
+    }
 }
 
 impl Pacer {

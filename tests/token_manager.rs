@@ -913,3 +913,48 @@ async fn two_managers_sharing_a_file_store_refresh_once() {
     })
     .await;
 }
+
+/// The default refresh lease outlasts the longest refresh call the client can make, so that no other
+/// replica can refresh while this one still waits for its answer.
+#[tokio::test]
+async fn the_default_lease_outlasts_the_longest_refresh_call() {
+    bounded(async {
+        let server = MockServer::start().await;
+        let store = Arc::new(MemoryStore::new());
+        let initial = Some(pair(
+            "a",
+            "r",
+            SystemTime::now() + Duration::from_secs(3600),
+        ));
+        // Default client: 30 s per attempt, 4 attempts, 10 s of retry waits = 130 s, plus 10 s.
+        let manager = TokenManager::builder(
+            client(&server),
+            credentials(),
+            store.clone(),
+            initial.clone(),
+        )
+        .build()
+        .await
+        .unwrap();
+        assert!(
+            format!("{manager:?}").contains("lease_ttl: 140s"),
+            "{manager:?}"
+        );
+        // A quick client without retries: never below the 60 s floor.
+        let quick = FluxerClient::builder()
+            .base_url(server.uri())
+            .timeout(Duration::from_secs(1))
+            .retry_policy(fluxer_oauth2::RetryPolicy::NONE)
+            .build()
+            .unwrap();
+        let manager = TokenManager::builder(quick, credentials(), store, initial)
+            .build()
+            .await
+            .unwrap();
+        assert!(
+            format!("{manager:?}").contains("lease_ttl: 60s"),
+            "{manager:?}"
+        );
+    })
+    .await;
+}

@@ -46,7 +46,10 @@ use crate::{
 /// How long before expiry the access token is refreshed, by default.
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
-/// The refresh lease's `ttl`, by default (see [`TokenStore::lock_refresh`]).
+/// The least refresh lease `ttl` (see [`TokenStore::lock_refresh`]). The default is the longest a
+/// refresh call can take with the client's timeout and retry policy, plus 10 s, and never less than
+/// this: a lease that ran out while the refresh was still under way would let another replica spend
+/// the same refresh token.
 pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(60);
 
 /// How many times a save that must replace the stored pair is tried when the store keeps changing.
@@ -91,7 +94,7 @@ pub struct TokenManagerBuilder {
     initial: Option<TokenSet>,
     margin: Duration,
     clock: Arc<dyn Clock>,
-    lease_ttl: Duration,
+    lease_ttl: Option<Duration>,
 }
 
 impl TokenManagerBuilder {
@@ -111,7 +114,7 @@ impl TokenManagerBuilder {
     /// The `ttl` given to [`TokenStore::lock_refresh`] (60 s by default): how long a refresh may hold
     /// the store's lease, or wait for it, depending on the store.
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
-        self.lease_ttl = ttl;
+        self.lease_ttl = Some(ttl);
         self
     }
 
@@ -125,6 +128,21 @@ impl TokenManagerBuilder {
     /// [`Error::ReauthorizationRequired`] when it is empty and no `initial` pair was given. If the
     /// seed cannot be saved, the manager is built anyway and saves it on the first call.
     pub async fn build(self) -> Result<TokenManager, Error> {
+        let longest = self.client.api().inner.shared.longest_call();
+        let lease_ttl = match self.lease_ttl {
+            Some(ttl) => {
+                if ttl <= longest {
+                    tracing::warn!(
+                        lease_ttl_ms = ttl.as_millis() as u64,
+                        longest_call_ms = longest.as_millis() as u64,
+                        "the refresh lease is shorter than the longest refresh call: another replica \
+                         could refresh with the same token while this one still waits"
+                    );
+                }
+                ttl
+            }
+            None => (longest + Duration::from_secs(10)).max(DEFAULT_LEASE_TTL),
+        };
         let stored = self.store.load().await?;
         let state = match (stored, self.initial) {
             (Some(stored), initial) => {
@@ -150,7 +168,7 @@ impl TokenManagerBuilder {
             store: self.store,
             clock: self.clock,
             margin: self.margin,
-            lease_ttl: self.lease_ttl,
+            lease_ttl,
             state: RwLock::new(state),
             flight: tokio::sync::Mutex::new(Flight::default()),
             finished: AtomicU64::new(0),
@@ -186,7 +204,7 @@ impl TokenManager {
             initial,
             margin: DEFAULT_REFRESH_MARGIN,
             clock: Arc::new(SystemClock),
-            lease_ttl: DEFAULT_LEASE_TTL,
+            lease_ttl: None,
         }
     }
 
