@@ -2,6 +2,8 @@
 //! `fixtures/error_bodies/README.md`) and from the network: the `Error` variant and its fields, a
 //! message that names the operation and holds no secret, and a client that still works afterwards.
 
+mod common;
+
 use std::{
     sync::{
         Arc,
@@ -10,26 +12,24 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{
+    assert_missing_scope,
+    raw_server::RawServer,
+    wire::{
+        ACCESS_TOKEN, APP_ID, BOT_TOKEN, CLIENT_SECRET, CODE, PASSWORD, REDIRECT, SESSION_TOKEN,
+        TOTP, client, empty_200, fail_then_succeed, fixture, json, request_count,
+    },
+};
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FieldError, FluxerClient, OAuthErrorKind, RetryPolicy, Secret,
     SudoMethods, SudoVerification, TransportKind,
-    oauth::token::{ClientCredentials, TokenKind},
+    oauth::token::{ClientCredentials, TokenKind, TokenSet},
     types,
 };
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path},
 };
-
-const APP_ID: &str = "1574449618593251330";
-const BOT_TOKEN: &str = "1574449618593251330.Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const ACCESS_TOKEN: &str = "QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU2Nzg";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const CODE: &str = "QXV0aG9yaXphdGlvbkNvZGVGb3JUZXN0czAxMjM0NTY";
-const PASSWORD: &str = "correct horse battery staple";
-const TOTP: &str = "493817";
 
 /// Every secret these tests hand to the client; none may appear in an error.
 const SECRETS: &[&str] = &[
@@ -48,28 +48,61 @@ macro_rules! body {
     };
 }
 
-fn fixture(raw: &str) -> String {
-    raw.replace("<redacted-bot-secret>", &BOT_TOKEN[APP_ID.len() + 1..])
-        .replace("<redacted-64>", &"0".repeat(64))
-        .replace("<redacted-43>", CLIENT_SECRET)
-}
-
-fn json(status: u16, raw: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(raw), "application/json")
-}
-
-fn client(server: &MockServer, credential: Credential) -> FluxerClient {
-    FluxerClient::builder()
-        .base_url(server.uri())
-        .credential(credential)
-        .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy::NONE)
-        .build()
-        .unwrap()
-}
-
 fn credentials() -> ClientCredentials {
     ClientCredentials::new(APP_ID, CLIENT_SECRET).unwrap()
+}
+
+/// A mock whose `route` fails once with `failure`, then answers `success`, and a client aimed at it
+/// holding `credential`.
+async fn failing_once(
+    http_method: &str,
+    route: &str,
+    failure: ResponseTemplate,
+    success: ResponseTemplate,
+    credential: Credential,
+) -> (MockServer, FluxerClient) {
+    let server = MockServer::start().await;
+    fail_then_succeed(&server, http_method, route, failure, success).await;
+    let client = client(&server, credential);
+    (server, client)
+}
+
+/// The introspection endpoint failing once with `failure`, then answering that the token is active;
+/// a client holding a bot token (which introspection does not send).
+async fn introspect_failing_once(failure: ResponseTemplate) -> (MockServer, FluxerClient) {
+    failing_once(
+        "POST",
+        "/oauth2/introspect",
+        failure,
+        json(200, body!("ok_introspect_active.json")),
+        Credential::bot(BOT_TOKEN),
+    )
+    .await
+}
+
+/// The exchange of [`CODE`] with the body credentials.
+async fn exchange(client: &FluxerClient) -> Result<TokenSet, Error> {
+    client
+        .exchange_code(&credentials(), &Secret::new(CODE), REDIRECT, None)
+        .await
+}
+
+/// The introspection of [`ACCESS_TOKEN`] with the body credentials.
+async fn introspect(client: &FluxerClient) -> Result<types::OAuth2IntrospectResponse, Error> {
+    client
+        .introspect(&credentials(), &Secret::new(ACCESS_TOKEN))
+        .await
+}
+
+/// The revocation of [`ACCESS_TOKEN`] with the body credentials.
+async fn revoke(client: &FluxerClient) -> Result<(), Error> {
+    client
+        .revoke(
+            &credentials(),
+            &Secret::new(ACCESS_TOKEN),
+            TokenKind::AccessToken,
+        )
+        .await
 }
 
 /// The message names the operation; neither it nor `Debug` holds a secret.
@@ -83,52 +116,21 @@ fn assert_presentable(err: &Error, op: &str) {
     }
 }
 
-/// Mounts a route that fails once with `failure`, then succeeds with `success`.
-async fn fail_then_succeed(
-    server: &MockServer,
-    http_method: &str,
-    route: &str,
-    failure: ResponseTemplate,
-    success: ResponseTemplate,
-) {
-    Mock::given(method(http_method))
-        .and(path(route))
-        .respond_with(failure)
-        .up_to_n_times(1)
-        .mount(server)
-        .await;
-    Mock::given(method(http_method))
-        .and(path(route))
-        .respond_with(success)
-        .mount(server)
-        .await;
-}
-
-async fn request_count(server: &MockServer) -> usize {
-    server
-        .received_requests()
-        .await
-        .expect("recording is on")
-        .len()
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Fluxer-shaped bodies `{code, message, errors}`.
 // ---------------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn invalid_form_body_carries_the_field_errors() {
-    let server = MockServer::start().await;
     let route = format!("/oauth2/applications/{APP_ID}/client-secret/reset");
-    fail_then_succeed(
-        &server,
+    let (_server, user) = failing_once(
         "POST",
         &route,
         json(400, body!("invalid_form_body_password_400.json")),
         json(200, body!("ok_reset_client_secret.json")),
+        Credential::session(SESSION_TOKEN),
     )
     .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN));
     let proof = SudoVerification::password(PASSWORD);
 
     let err = user
@@ -259,16 +261,14 @@ async fn unknown_application_access_denied_and_unauthorized() {
     );
 
     // 401 UNAUTHORIZED (the real answer of /oauth2/userinfo to a token it does not accept).
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, bearer) = failing_once(
         "GET",
         "/oauth2/userinfo",
         json(401, body!("unauthorized_401.json")),
         json(200, body!("ok_userinfo.json")),
+        Credential::bearer(ACCESS_TOKEN),
     )
     .await;
-    let bearer = client(&server, Credential::bearer(ACCESS_TOKEN));
     let err = bearer.get_oauth2_userinfo().await.expect_err("401");
     assert!(
         matches!(
@@ -290,16 +290,14 @@ async fn unknown_application_access_denied_and_unauthorized() {
         .expect("usable afterwards");
 
     // 401 INVALID_TOKEN (the real answer of /applications/@me to a stale bot token).
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, bot) = failing_once(
         "GET",
         "/applications/@me",
         json(401, body!("invalid_token_401.json")),
         json(200, body!("ok_applications_me_bot.json")),
+        Credential::bot(BOT_TOKEN),
     )
     .await;
-    let bot = client(&server, Credential::bot(BOT_TOKEN));
     let err = bot.get_current_user_applications().await.expect_err("401");
     assert!(
         matches!(
@@ -320,9 +318,7 @@ async fn unknown_application_access_denied_and_unauthorized() {
 
 #[tokio::test]
 async fn an_unknown_code_is_kept_as_other() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, user) = failing_once(
         "GET",
         "/users/@me/applications",
         ResponseTemplate::new(400).set_body_raw(
@@ -330,9 +326,9 @@ async fn an_unknown_code_is_kept_as_other() {
             "application/json",
         ),
         json(200, body!("ok_list_user_applications.json")),
+        Credential::session(SESSION_TOKEN),
     )
     .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN));
     let err = user.list_user_applications().await.expect_err("400");
     match &err {
         Error::Api {
@@ -355,20 +351,9 @@ async fn an_unknown_code_is_kept_as_other() {
 
 #[tokio::test]
 async fn a_json_500_is_an_api_error() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
-        "POST",
-        "/oauth2/introspect",
-        json(500, body!("internal_server_error_500.json")),
-        json(200, body!("ok_introspect_active.json")),
-    )
-    .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN));
-    let err = anyone
-        .introspect(&credentials(), &Secret::new(ACCESS_TOKEN))
-        .await
-        .expect_err("500");
+    let (_server, anyone) =
+        introspect_failing_once(json(500, body!("internal_server_error_500.json"))).await;
+    let err = introspect(&anyone).await.expect_err("500");
     assert!(
         matches!(
             &err,
@@ -382,13 +367,7 @@ async fn a_json_500_is_an_api_error() {
         "{err:?}"
     );
     assert_presentable(&err, "introspect_oauth2_token");
-    assert!(
-        anyone
-            .introspect(&credentials(), &Secret::new(ACCESS_TOKEN))
-            .await
-            .expect("usable afterwards")
-            .active
-    );
+    assert!(introspect(&anyone).await.expect("usable afterwards").active);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -409,25 +388,15 @@ async fn oauth_errors_of_the_token_endpoint() {
             "Invalid client_secret",
         ),
     ] {
-        let server = MockServer::start().await;
-        fail_then_succeed(
-            &server,
+        let (_server, anyone) = failing_once(
             "POST",
             "/oauth2/token",
             json(400, raw),
             json(200, body!("ok_token.json")),
+            Credential::session(SESSION_TOKEN),
         )
         .await;
-        let anyone = client(&server, Credential::session(SESSION_TOKEN));
-        let err = anyone
-            .exchange_code(
-                &credentials(),
-                &Secret::new(CODE),
-                "https://client.example.com/callback",
-                None,
-            )
-            .await
-            .expect_err("400");
+        let err = exchange(&anyone).await.expect_err("400");
         match &err {
             Error::OAuth {
                 operation,
@@ -450,34 +419,15 @@ async fn oauth_errors_of_the_token_endpoint() {
             "{text}"
         );
         assert_presentable(&err, "exchange_oauth2_token");
-        anyone
-            .exchange_code(
-                &credentials(),
-                &Secret::new(CODE),
-                "https://client.example.com/callback",
-                None,
-            )
-            .await
-            .expect("usable afterwards");
+        exchange(&anyone).await.expect("usable afterwards");
     }
 }
 
 #[tokio::test]
 async fn oauth_invalid_request_of_introspect() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
-        "POST",
-        "/oauth2/introspect",
-        json(400, body!("oauth_invalid_request_400.json")),
-        json(200, body!("ok_introspect_active.json")),
-    )
-    .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN));
-    let err = anyone
-        .introspect(&credentials(), &Secret::new(ACCESS_TOKEN))
-        .await
-        .expect_err("400");
+    let (_server, anyone) =
+        introspect_failing_once(json(400, body!("oauth_invalid_request_400.json"))).await;
+    let err = introspect(&anyone).await.expect_err("400");
     assert!(
         matches!(
             &err,
@@ -487,10 +437,7 @@ async fn oauth_invalid_request_of_introspect() {
         "{err:?}"
     );
     assert_presentable(&err, "introspect_oauth2_token");
-    anyone
-        .introspect(&credentials(), &Secret::new(ACCESS_TOKEN))
-        .await
-        .expect("usable afterwards");
+    introspect(&anyone).await.expect("usable afterwards");
 }
 
 fn consent() -> types::builder::AuthorizeConsentRequest {
@@ -514,9 +461,7 @@ async fn oauth_errors_of_the_consent_endpoint() {
             OAuthErrorKind::InvalidRequest,
         ),
     ] {
-        let server = MockServer::start().await;
-        fail_then_succeed(
-            &server,
+        let (_server, user) = failing_once(
             "POST",
             "/oauth2/authorize/consent",
             json(400, raw),
@@ -524,9 +469,9 @@ async fn oauth_errors_of_the_consent_endpoint() {
                 200,
                 &body!("ok_consent.json").replace("<redacted-43>", CODE),
             ),
+            Credential::session(SESSION_TOKEN),
         )
         .await;
-        let user = client(&server, Credential::session(SESSION_TOKEN));
         let err = user
             .provide_oauth2_consent(consent())
             .await
@@ -550,25 +495,16 @@ async fn oauth_errors_of_the_consent_endpoint() {
 
 #[tokio::test]
 async fn missing_oauth_scope_names_the_scope() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, bearer) = failing_once(
         "GET",
         "/oauth2/userinfo",
         json(403, body!("missing_oauth_scope_403.json")),
         json(200, body!("ok_userinfo.json")),
+        Credential::bearer(ACCESS_TOKEN),
     )
     .await;
-    let bearer = client(&server, Credential::bearer(ACCESS_TOKEN));
     let err = bearer.get_oauth2_userinfo().await.expect_err("403");
-    match &err {
-        Error::MissingScope { operation, scope } => {
-            assert_eq!(*operation, "get_oauth2_userinfo");
-            assert_eq!(scope, "identify");
-        }
-        other => panic!("expected MissingScope, got {other:?}"),
-    }
-    assert_eq!(err.status(), Some(403));
+    assert_missing_scope(&err, "get_oauth2_userinfo", "identify");
     assert!(err.to_string().contains("identify"));
     assert_presentable(&err, "get_oauth2_userinfo");
     bearer
@@ -599,17 +535,15 @@ async fn sudo_mode_required_says_which_methods() {
             "SudoVerification::totp",
         ),
     ] {
-        let server = MockServer::start().await;
         let route = format!("/oauth2/applications/{APP_ID}/bot/reset-token");
-        fail_then_succeed(
-            &server,
+        let (_server, user) = failing_once(
             "POST",
             &route,
             json(403, raw),
             json(200, body!("ok_reset_bot_token.json")),
+            Credential::session(SESSION_TOKEN),
         )
         .await;
-        let user = client(&server, Credential::session(SESSION_TOKEN));
         let err = user.reset_bot_token(APP_ID, None).await.expect_err("403");
         match &err {
             Error::SudoRequired {
@@ -648,17 +582,15 @@ const BAD_GATEWAY_HTML: &str = "<html>\r\n<head><title>502 Bad Gateway</title></
 
 #[tokio::test]
 async fn an_html_502_is_a_server_error_with_a_snippet() {
-    let server = MockServer::start().await;
     let route = format!("/oauth2/applications/{APP_ID}/public");
-    fail_then_succeed(
-        &server,
+    let (_server, anyone) = failing_once(
         "GET",
         &route,
         ResponseTemplate::new(502).set_body_raw(BAD_GATEWAY_HTML, "text/html"),
         json(200, body!("ok_public_application.json")),
+        Credential::bot(BOT_TOKEN),
     )
     .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN));
     let err = anyone
         .get_public_application(APP_ID)
         .await
@@ -686,16 +618,14 @@ async fn an_html_502_is_a_server_error_with_a_snippet() {
 
 #[tokio::test]
 async fn a_200_that_is_not_json_is_a_decode_error() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, user) = failing_once(
         "GET",
         "/users/@me/applications",
         ResponseTemplate::new(200).set_body_raw("<html>maintenance</html>", "text/html"),
         json(200, body!("ok_list_user_applications.json")),
+        Credential::session(SESSION_TOKEN),
     )
     .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN));
     let err = user.list_user_applications().await.expect_err("not JSON");
     match &err {
         Error::Decode {
@@ -734,15 +664,7 @@ async fn a_token_in_an_undecodable_body_is_masked() {
     )
     .await;
     let anyone = client(&server, Credential::session(SESSION_TOKEN));
-    let err = anyone
-        .exchange_code(
-            &credentials(),
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
-        .await
-        .expect_err("broken JSON");
+    let err = exchange(&anyone).await.expect_err("broken JSON");
     match &err {
         Error::Decode {
             status: 200,
@@ -763,15 +685,7 @@ async fn a_token_in_an_undecodable_body_is_masked() {
         "{everything}"
     );
     assert_presentable(&err, "exchange_oauth2_token");
-    anyone
-        .exchange_code(
-            &credentials(),
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
-        .await
-        .expect("usable afterwards");
+    exchange(&anyone).await.expect("usable afterwards");
 }
 
 #[tokio::test]
@@ -788,15 +702,7 @@ async fn a_token_cut_by_the_snippet_limit_is_still_masked() {
         .mount(&server)
         .await;
     let anyone = client(&server, Credential::session(SESSION_TOKEN));
-    let err = anyone
-        .exchange_code(
-            &credentials(),
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
-        .await
-        .expect_err("broken JSON");
+    let err = exchange(&anyone).await.expect_err("broken JSON");
     let everything = format!("{err} {err:?}");
     assert!(
         !everything.contains(&leaked[..12]),
@@ -863,7 +769,7 @@ async fn a_chunked_response_over_the_cap_is_not_read() {
     chunked.push_str("3\r\n\"}]\r\n0\r\n\r\n");
     let served = Arc::new(AtomicUsize::new(0));
     let counter = served.clone();
-    let port = raw_server(0, move |_head| {
+    let server = RawServer::keep_alive(0, move |_| {
         let n = counter.fetch_add(1, Ordering::SeqCst);
         if n == 0 {
             chunked.clone().into_bytes()
@@ -874,7 +780,7 @@ async fn a_chunked_response_over_the_cap_is_not_read() {
     })
     .await;
     let user = FluxerClient::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(server.root_url())
         .credential(Credential::session(SESSION_TOKEN))
         .max_response_bytes(1024)
         .timeout(Duration::from_secs(5))
@@ -904,59 +810,6 @@ async fn a_chunked_response_over_the_cap_is_not_read() {
 // ---------------------------------------------------------------------------------------------------
 // Transport failures.
 // ---------------------------------------------------------------------------------------------------
-
-/// A minimal HTTP/1.1 server on `port` (0: any) that answers every request with `respond(head)`.
-async fn raw_server<F>(port: u16, respond: F) -> u16
-where
-    F: Fn(&str) -> Vec<u8> + Send + Sync + 'static,
-{
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let respond = Arc::new(respond);
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let respond = respond.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    let head_end = loop {
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break i + 4;
-                        }
-                        let mut chunk = [0u8; 4096];
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < head_end + length {
-                        let mut chunk = [0u8; 4096];
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..head_end + length);
-                    if socket.write_all(&respond(&head)).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
-}
 
 #[tokio::test]
 async fn a_refused_connection_is_a_connect_error() {
@@ -991,7 +844,7 @@ async fn a_refused_connection_is_a_connect_error() {
 
     // Something listens there now: the same client works.
     let body = fixture(body!("ok_public_application.json"));
-    raw_server(port, move |_| {
+    let _server = RawServer::keep_alive(port, move |_| {
         format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
@@ -1095,24 +948,15 @@ async fn a_slow_server_is_a_timeout() {
 /// Revoke and introspect failures carry their own operation ids, and no token.
 #[tokio::test]
 async fn revoke_errors_name_revoke() {
-    let server = MockServer::start().await;
-    fail_then_succeed(
-        &server,
+    let (_server, anyone) = failing_once(
         "POST",
         "/oauth2/token/revoke",
         json(400, body!("oauth_invalid_client_400.json")),
-        ResponseTemplate::new(200).set_body_raw("", "text/plain; charset=UTF-8"),
+        empty_200(),
+        Credential::bot(BOT_TOKEN),
     )
     .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN));
-    let err = anyone
-        .revoke(
-            &credentials(),
-            &Secret::new(ACCESS_TOKEN),
-            TokenKind::AccessToken,
-        )
-        .await
-        .expect_err("400");
+    let err = revoke(&anyone).await.expect_err("400");
     assert!(
         matches!(
             &err,
@@ -1125,12 +969,5 @@ async fn revoke_errors_name_revoke() {
         "{err:?}"
     );
     assert_presentable(&err, "revoke_oauth2_token");
-    anyone
-        .revoke(
-            &credentials(),
-            &Secret::new(ACCESS_TOKEN),
-            TokenKind::AccessToken,
-        )
-        .await
-        .expect("usable afterwards");
+    revoke(&anyone).await.expect("usable afterwards");
 }

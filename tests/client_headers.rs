@@ -2,86 +2,32 @@
 //! credential kind, no credential on the operations that take none, the `User-Agent`, and every refusal
 //! that must happen before a single byte is sent (wrong credential, bad base URL, bad inputs).
 
-use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
-    time::Duration,
-};
+mod common;
+
+use std::time::Duration;
 
 use base64::Engine as _;
+use common::{
+    lock,
+    raw_server::{RawServer, Seen},
+    wire::{
+        ACCESS_TOKEN, APP_ID, BOT_TOKEN, CLIENT_SECRET, CODE, OK_APPLICATIONS_ME_BOT,
+        OK_INTROSPECT, OK_LIST_APPS, OK_TOKEN, REDIRECT, REFRESH_TOKEN, SESSION_TOKEN, client,
+        empty_200, fixture, form_pairs, header_values, json, received,
+    },
+};
 use fluxer_oauth2::{
-    Credential, CredentialKind, Error, FluxerClient, RetryPolicy, Secret, SudoVerification,
+    Credential, CredentialKind, Error, FluxerClient, Secret, SudoVerification,
     oauth::token::{ClientAuth, ClientCredentials, TokenKind},
     types,
 };
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use wiremock::{
-    Mock, MockServer, ResponseTemplate,
+    Mock, MockServer,
     matchers::{method, path},
 };
 
-const APP_ID: &str = "1574449618593251330";
-const BOT_TOKEN: &str = "1574449618593251330.Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const ACCESS_TOKEN: &str = "QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU2Nzg";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const CODE: &str = "QXV0aG9yaXphdGlvbkNvZGVGb3JUZXN0czAxMjM0NTY";
-const REFRESH_TOKEN: &str = "UmVmcmVzaFRva2VuRm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-
-/// A recorded body with its masked secrets replaced by this file's values.
-fn fixture(raw: &str) -> String {
-    raw.replace("<redacted-bot-secret>", &BOT_TOKEN[APP_ID.len() + 1..])
-        .replace("<redacted-64>", &"0".repeat(64))
-        .replace("<redacted-43>", CLIENT_SECRET)
-}
-
-const OK_APPLICATIONS_ME_BOT: &str =
-    include_str!("fixtures/error_bodies/ok_applications_me_bot.json");
 const OK_USERINFO: &str = include_str!("fixtures/error_bodies/ok_userinfo.json");
-const OK_LIST_APPS: &str = include_str!("fixtures/error_bodies/ok_list_user_applications.json");
 const OK_PUBLIC_APP: &str = include_str!("fixtures/error_bodies/ok_public_application.json");
-const OK_TOKEN: &str = include_str!("fixtures/error_bodies/ok_token.json");
-const OK_INTROSPECT: &str = include_str!("fixtures/error_bodies/ok_introspect_active.json");
-
-fn json(status: u16, body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(body), "application/json")
-}
-
-/// Revoke's real answer: 200 with an empty `text/plain` body.
-fn empty_200() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw("", "text/plain; charset=UTF-8")
-}
-
-fn client(server: &MockServer, credential: Option<Credential>) -> FluxerClient {
-    let mut builder = FluxerClient::builder()
-        .base_url(server.uri())
-        .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy::NONE);
-    if let Some(credential) = credential {
-        builder = builder.credential(credential);
-    }
-    builder
-        .build()
-        .expect("a loopback http base URL is accepted")
-}
-
-async fn received(server: &MockServer) -> Vec<wiremock::Request> {
-    server
-        .received_requests()
-        .await
-        .expect("request recording is on")
-}
-
-fn header_values(request: &wiremock::Request, name: &str) -> Vec<String> {
-    request
-        .headers
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().expect("ASCII header").to_owned())
-        .collect()
-}
 
 /// The headers every request carries, whatever the operation.
 fn assert_common_headers(request: &wiremock::Request) {
@@ -99,14 +45,8 @@ fn assert_common_headers(request: &wiremock::Request) {
     );
 }
 
-fn body_pairs(request: &wiremock::Request) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(&request.body)
-        .into_owned()
-        .collect()
-}
-
 fn has_field(request: &wiremock::Request, name: &str) -> bool {
-    body_pairs(request).iter().any(|(k, _)| k == name)
+    form_pairs(request).iter().any(|(k, _)| k == name)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -216,12 +156,7 @@ async fn call_unsecured(client: &FluxerClient, credentials: &ClientCredentials) 
         .await
         .expect("public view");
     client
-        .exchange_code(
-            credentials,
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
+        .exchange_code(credentials, &Secret::new(CODE), REDIRECT, None)
         .await
         .expect("exchange");
     client
@@ -308,7 +243,7 @@ async fn basic_client_auth_is_the_only_authorization_header_of_token_calls() {
             !has_field(request, "client_id") && !has_field(request, "client_secret"),
             "{}: with Basic auth the body carries no client credentials: {:?}",
             request.url.path(),
-            body_pairs(request)
+            form_pairs(request)
         );
     }
 }
@@ -604,105 +539,41 @@ async fn a_credential_that_cannot_be_a_header_is_refused_without_echoing_it() {
 // with_credential: the same pool, another header.
 // ---------------------------------------------------------------------------------------------------
 
-/// A minimal HTTP/1.1 keep-alive server that counts the connections it accepts and keeps every
-/// request head, to tell whether two clients share one connection pool.
-struct RawServer {
-    port: u16,
-    connections: Arc<AtomicUsize>,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-async fn raw_server(routes: Vec<(String, String)>) -> RawServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let routes = Arc::new(routes);
-    let (conn_count, seen) = (connections.clone(), heads.clone());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            conn_count.fetch_add(1, Ordering::SeqCst);
-            let (seen, routes) = (seen.clone(), routes.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    let head_end = loop {
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break i + 4;
-                        }
-                        let mut chunk = [0u8; 4096];
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < head_end + length {
-                        let mut chunk = [0u8; 4096];
-                        match socket.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                        }
-                    }
-                    buf.drain(..head_end + length);
-                    let target = head
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or_default()
-                        .to_owned();
-                    seen.lock().unwrap().push(head);
-                    let body = routes
-                        .iter()
-                        .find(|(p, _)| *p == target)
-                        .map(|(_, b)| b.clone())
-                        .unwrap_or_default();
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if socket.write_all(response.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    RawServer {
-        port,
-        connections,
-        heads,
-    }
-}
-
-fn authorization_of(head: &str) -> Vec<String> {
-    head.lines()
-        .filter_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("authorization")
-                .then(|| value.trim().to_owned())
-        })
-        .collect()
+/// A keep-alive HTTP/1.1 server that answers each of `routes` (path, JSON body) with 200 and keeps
+/// every request, to tell whether two clients share one connection pool (it counts the connections
+/// it accepts).
+async fn raw_server(routes: Vec<(String, String)>, seen: Seen) -> RawServer {
+    RawServer::keep_alive(0, move |request| {
+        let body = routes
+            .iter()
+            .find(|(p, _)| p == request.target())
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default();
+        lock(&seen).push(request.clone());
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    })
+    .await
 }
 
 #[tokio::test]
 async fn with_credential_shares_the_pool_and_switches_the_header() {
-    let server = raw_server(vec![
-        (
-            "/applications/@me".to_owned(),
-            fixture(OK_APPLICATIONS_ME_BOT),
-        ),
-        ("/users/@me/applications".to_owned(), fixture(OK_LIST_APPS)),
-    ])
+    let heads: Seen = Seen::default();
+    let server = raw_server(
+        vec![
+            (
+                "/applications/@me".to_owned(),
+                fixture(OK_APPLICATIONS_ME_BOT),
+            ),
+            ("/users/@me/applications".to_owned(), fixture(OK_LIST_APPS)),
+        ],
+        heads.clone(),
+    )
     .await;
-    let base = format!("http://127.0.0.1:{}", server.port);
+    let base = server.root_url();
     let bot = FluxerClient::builder()
         .base_url(&base)
         .credential(Credential::bot(BOT_TOKEN))
@@ -720,7 +591,7 @@ async fn with_credential_shares_the_pool_and_switches_the_header() {
         .await
         .expect("the original client still sends its own token");
     assert_eq!(
-        server.connections.load(Ordering::SeqCst),
+        server.accepted(),
         1,
         "with_credential must reuse the connection pool (one keep-alive connection for all calls)"
     );
@@ -735,13 +606,14 @@ async fn with_credential_shares_the_pool_and_switches_the_header() {
         .get_current_user_applications()
         .await
         .expect("separate client");
-    assert_eq!(server.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(server.accepted(), 2);
 
-    let heads = server.heads.lock().unwrap().clone();
-    assert_eq!(heads.len(), 4);
-    assert_eq!(authorization_of(&heads[0]), [format!("Bot {BOT_TOKEN}")]);
-    assert_eq!(authorization_of(&heads[1]), [SESSION_TOKEN.to_owned()]);
-    assert_eq!(authorization_of(&heads[2]), [format!("Bot {BOT_TOKEN}")]);
+    let sent = lock(&heads).clone();
+    assert_eq!(sent.len(), 4);
+    let authorization_of = |i: usize| sent[i].header_values("authorization");
+    assert_eq!(authorization_of(0), [format!("Bot {BOT_TOKEN}")]);
+    assert_eq!(authorization_of(1), [SESSION_TOKEN.to_owned()]);
+    assert_eq!(authorization_of(2), [format!("Bot {BOT_TOKEN}")]);
 
     // And no credential at all: the public view still goes, a credentialed call is refused.
     let anonymous = bot.with_credential(None);
@@ -750,11 +622,7 @@ async fn with_credential_shares_the_pool_and_switches_the_header() {
         anonymous.get_current_user_applications().await,
         Err(Error::CredentialNotAccepted { given: None, .. })
     ));
-    assert_eq!(
-        server.heads.lock().unwrap().len(),
-        4,
-        "the refused call sent nothing"
-    );
+    assert_eq!(lock(&heads).len(), 4, "the refused call sent nothing");
 }
 
 // ---------------------------------------------------------------------------------------------------

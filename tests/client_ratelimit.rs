@@ -1,44 +1,29 @@
 //! 429 handling: the wait the body asks for, the retry budget, the rate-limit headers, the session that
 //! the server revokes after a global 429, and which calls may be sent twice.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::wire::{
+    APP_ID, BOT_TOKEN, CLIENT_SECRET, CODE, OK_APPLICATIONS_ME_BOT, OK_LIST_APPS, OK_TOKEN,
+    OTHER_SESSION_TOKEN, REDIRECT, ROUTE_429, SESSION_TOKEN, builder, json, request_count,
+    sequence,
+};
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FluxerClient, RateLimitInfo, RetryPolicy, Secret,
-    oauth::token::ClientCredentials,
+    oauth::token::{ClientCredentials, TokenSet},
 };
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path},
 };
 
-const APP_ID: &str = "1574449618593251330";
-const BOT_TOKEN: &str = "1574449618593251330.Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const OTHER_SESSION_TOKEN: &str = "flx_An0therSe55ionT0kenF0rTest5Only01234";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const CODE: &str = "QXV0aG9yaXphdGlvbkNvZGVGb3JUZXN0czAxMjM0NTY";
-
-const ROUTE_429: &str = include_str!("fixtures/error_bodies/rate_limited_route_429.json");
 const GLOBAL_429: &str = include_str!("fixtures/error_bodies/rate_limited_global_429.json");
 const UNAUTHORIZED_401: &str = include_str!("fixtures/error_bodies/unauthorized_401.json");
 const INTERNAL_500: &str = include_str!("fixtures/error_bodies/internal_server_error_500.json");
-const OK_APPLICATIONS_ME_BOT: &str =
-    include_str!("fixtures/error_bodies/ok_applications_me_bot.json");
-const OK_LIST_APPS: &str = include_str!("fixtures/error_bodies/ok_list_user_applications.json");
-const OK_TOKEN: &str = include_str!("fixtures/error_bodies/ok_token.json");
 
 const BUCKET: &str = "5e0b1e4c3a2d9f87";
-
-fn fixture(raw: &str) -> String {
-    raw.replace("<redacted-bot-secret>", &BOT_TOKEN[APP_ID.len() + 1..])
-        .replace("<redacted-64>", &"0".repeat(64))
-        .replace("<redacted-43>", CLIENT_SECRET)
-}
-
-fn json(status: u16, raw: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(raw), "application/json")
-}
 
 /// A route 429 as the server sends it: the body's decimal `retry_after` (0.05 s here) is the real wait,
 /// `retry-after` is that rounded up to whole seconds (1), `reset-after` is the bucket's full refill.
@@ -62,13 +47,45 @@ fn global_429() -> ResponseTemplate {
 }
 
 fn client(server: &MockServer, credential: Credential, retry: RetryPolicy) -> FluxerClient {
-    FluxerClient::builder()
-        .base_url(server.uri())
+    builder(server)
         .credential(credential)
-        .timeout(Duration::from_secs(5))
         .retry_policy(retry)
         .build()
         .unwrap()
+}
+
+/// A mock that answers `answers` in turn on `route` (the last one from then on), and a client aimed
+/// at it holding `credential` with the `retry` policy.
+async fn scripted(
+    http_method: &str,
+    route: &str,
+    answers: Vec<ResponseTemplate>,
+    credential: Credential,
+    retry: RetryPolicy,
+) -> (MockServer, FluxerClient) {
+    let server = MockServer::start().await;
+    sequence(&server, http_method, route, answers).await;
+    let client = client(&server, credential, retry);
+    (server, client)
+}
+
+/// A session whose applications list answers a global 429, then the 401 of a revoked session.
+async fn globally_limited_session(retry: RetryPolicy) -> (MockServer, FluxerClient) {
+    scripted(
+        "GET",
+        "/users/@me/applications",
+        vec![global_429(), json(401, UNAUTHORIZED_401)],
+        Credential::session(SESSION_TOKEN),
+        retry,
+    )
+    .await
+}
+
+/// The exchange of [`CODE`] with the body credentials.
+async fn exchange(client: &FluxerClient) -> Result<TokenSet, Error> {
+    client
+        .exchange_code(&exchange_credentials(), &Secret::new(CODE), REDIRECT, None)
+        .await
 }
 
 /// A few quick retries, and never more than 2 s of waiting in a test.
@@ -77,45 +94,16 @@ const QUICK: RetryPolicy = RetryPolicy {
     max_total_wait: Duration::from_secs(2),
 };
 
-async fn sequence(
-    server: &MockServer,
-    http_method: &str,
-    route: &str,
-    answers: Vec<ResponseTemplate>,
-) {
-    let last = answers.len() - 1;
-    for (i, answer) in answers.into_iter().enumerate() {
-        let mock = Mock::given(method(http_method))
-            .and(path(route))
-            .respond_with(answer);
-        let mock = if i == last {
-            mock
-        } else {
-            mock.up_to_n_times(1)
-        };
-        mock.mount(server).await;
-    }
-}
-
-async fn request_count(server: &MockServer) -> usize {
-    server
-        .received_requests()
-        .await
-        .expect("recording is on")
-        .len()
-}
-
 #[tokio::test]
 async fn a_route_429_is_retried_after_the_bodys_decimal_wait() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, bot) = scripted(
         "GET",
         "/applications/@me",
         vec![route_429(), json(200, OK_APPLICATIONS_ME_BOT)],
+        Credential::bot(BOT_TOKEN),
+        QUICK,
     )
     .await;
-    let bot = client(&server, Credential::bot(BOT_TOKEN), QUICK);
 
     let started = Instant::now();
     let app = bot
@@ -137,19 +125,18 @@ async fn a_route_429_is_retried_after_the_bodys_decimal_wait() {
 
 #[tokio::test]
 async fn exhausted_retries_give_rate_limited_with_the_headers() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
-        "GET",
-        "/applications/@me",
-        vec![route_429(), route_429(), json(200, OK_APPLICATIONS_ME_BOT)],
-    )
-    .await;
     let policy = RetryPolicy {
         max_retries: 1,
         max_total_wait: Duration::from_secs(2),
     };
-    let bot = client(&server, Credential::bot(BOT_TOKEN), policy);
+    let (server, bot) = scripted(
+        "GET",
+        "/applications/@me",
+        vec![route_429(), route_429(), json(200, OK_APPLICATIONS_ME_BOT)],
+        Credential::bot(BOT_TOKEN),
+        policy,
+    )
+    .await;
 
     let err = bot
         .get_current_user_applications()
@@ -197,20 +184,19 @@ async fn exhausted_retries_give_rate_limited_with_the_headers() {
 
 #[tokio::test]
 async fn retry_policy_none_gives_rate_limited_at_once() {
-    let server = MockServer::start().await;
     let two_seconds = json(
         429,
         r#"{"code":"RATE_LIMITED","message":"You're being rate limited.","global":false,"retry_after":2.0}"#,
     )
     .insert_header("retry-after", "2");
-    sequence(
-        &server,
+    let (server, bot) = scripted(
         "GET",
         "/applications/@me",
         vec![two_seconds, json(200, OK_APPLICATIONS_ME_BOT)],
+        Credential::bot(BOT_TOKEN),
+        RetryPolicy::NONE,
     )
     .await;
-    let bot = client(&server, Credential::bot(BOT_TOKEN), RetryPolicy::NONE);
 
     let started = Instant::now();
     let err = bot
@@ -231,25 +217,24 @@ async fn retry_policy_none_gives_rate_limited_at_once() {
 
 #[tokio::test]
 async fn a_wait_beyond_the_budget_is_not_waited() {
-    let server = MockServer::start().await;
     let long = json(
         429,
         r#"{"code":"RATE_LIMITED","message":"You're being rate limited.","global":false,"retry_after":30.5}"#,
     )
     .insert_header("retry-after", "31")
     .insert_header("x-ratelimit-bucket", BUCKET);
-    sequence(
-        &server,
-        "GET",
-        "/applications/@me",
-        vec![long, json(200, OK_APPLICATIONS_ME_BOT)],
-    )
-    .await;
     let policy = RetryPolicy {
         max_retries: 3,
         max_total_wait: Duration::from_secs(1),
     };
-    let bot = client(&server, Credential::bot(BOT_TOKEN), policy);
+    let (server, bot) = scripted(
+        "GET",
+        "/applications/@me",
+        vec![long, json(200, OK_APPLICATIONS_ME_BOT)],
+        Credential::bot(BOT_TOKEN),
+        policy,
+    )
+    .await;
 
     let started = Instant::now();
     let err = bot
@@ -313,15 +298,7 @@ async fn last_rate_limit_exposes_the_headers_of_a_success() {
 
 #[tokio::test]
 async fn a_global_429_then_401_for_a_session_is_session_revoked() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
-        "GET",
-        "/users/@me/applications",
-        vec![global_429(), json(401, UNAUTHORIZED_401)],
-    )
-    .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN), QUICK);
+    let (server, user) = globally_limited_session(QUICK).await;
 
     let err = user.list_user_applications().await.expect_err("revoked");
     assert!(
@@ -341,19 +318,7 @@ async fn a_global_429_then_401_for_a_session_is_session_revoked() {
 
 #[tokio::test]
 async fn a_global_429_without_retry_then_401_is_session_revoked() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
-        "GET",
-        "/users/@me/applications",
-        vec![global_429(), json(401, UNAUTHORIZED_401)],
-    )
-    .await;
-    let user = client(
-        &server,
-        Credential::session(SESSION_TOKEN),
-        RetryPolicy::NONE,
-    );
+    let (_server, user) = globally_limited_session(RetryPolicy::NONE).await;
 
     let err = user.list_user_applications().await.expect_err("429");
     match &err {
@@ -374,15 +339,14 @@ async fn a_global_429_without_retry_then_401_is_session_revoked() {
 
 #[tokio::test]
 async fn a_401_without_a_global_429_is_unauthorized() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, user) = scripted(
         "GET",
         "/users/@me/applications",
         vec![route_429(), json(401, UNAUTHORIZED_401)],
+        Credential::session(SESSION_TOKEN),
+        QUICK,
     )
     .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN), QUICK);
 
     // A route 429 does not revoke a session: the 401 after it is a plain 401.
     let err = user.list_user_applications().await.expect_err("401");
@@ -402,19 +366,7 @@ async fn a_401_without_a_global_429_is_unauthorized() {
 
 #[tokio::test]
 async fn a_global_limit_of_one_session_does_not_mark_another() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
-        "GET",
-        "/users/@me/applications",
-        vec![global_429(), json(401, UNAUTHORIZED_401)],
-    )
-    .await;
-    let first = client(
-        &server,
-        Credential::session(SESSION_TOKEN),
-        RetryPolicy::NONE,
-    );
+    let (_server, first) = globally_limited_session(RetryPolicy::NONE).await;
     let err = first.list_user_applications().await.expect_err("429");
     assert!(
         matches!(err, Error::RateLimited { global: true, .. }),
@@ -439,12 +391,12 @@ async fn a_global_limit_of_one_session_does_not_mark_another() {
 
 #[tokio::test]
 async fn a_global_429_of_a_bot_does_not_mark_sessions() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, bot) = scripted(
         "GET",
         "/applications/@me",
         vec![global_429(), json(200, OK_APPLICATIONS_ME_BOT)],
+        Credential::bot(BOT_TOKEN),
+        RetryPolicy::NONE,
     )
     .await;
     Mock::given(method("GET"))
@@ -452,7 +404,6 @@ async fn a_global_429_of_a_bot_does_not_mark_sessions() {
         .respond_with(json(401, UNAUTHORIZED_401))
         .mount(&server)
         .await;
-    let bot = client(&server, Credential::bot(BOT_TOKEN), RetryPolicy::NONE);
     assert!(matches!(
         bot.get_current_user_applications().await,
         Err(Error::RateLimited { global: true, .. })
@@ -468,9 +419,7 @@ fn exchange_credentials() -> ClientCredentials {
 
 #[tokio::test]
 async fn the_token_exchange_is_retried_after_a_429() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, anyone) = scripted(
         "POST",
         "/oauth2/token",
         vec![
@@ -482,17 +431,12 @@ async fn the_token_exchange_is_retried_after_a_429() {
             .insert_header("x-ratelimit-scope", "shared"),
             json(200, OK_TOKEN),
         ],
+        Credential::bot(BOT_TOKEN),
+        QUICK,
     )
     .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN), QUICK);
     let started = Instant::now();
-    let tokens = anyone
-        .exchange_code(
-            &exchange_credentials(),
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
+    let tokens = exchange(&anyone)
         .await
         .expect("a 429 spends nothing: the retry succeeds");
     assert!(started.elapsed() >= Duration::from_millis(50));
@@ -507,24 +451,15 @@ async fn the_token_exchange_is_retried_after_a_429() {
 
 #[tokio::test]
 async fn the_token_exchange_is_not_retried_after_a_500() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, anyone) = scripted(
         "POST",
         "/oauth2/token",
         vec![json(500, INTERNAL_500), json(200, OK_TOKEN)],
+        Credential::bot(BOT_TOKEN),
+        QUICK,
     )
     .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN), QUICK);
-    let err = anyone
-        .exchange_code(
-            &exchange_credentials(),
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            None,
-        )
-        .await
-        .expect_err("500");
+    let err = exchange(&anyone).await.expect_err("500");
     assert!(
         matches!(
             &err,
@@ -542,18 +477,17 @@ async fn the_token_exchange_is_not_retried_after_a_500() {
         "a code may be spent: never sent twice after a 500"
     );
     // Nor after a 502 page.
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, anyone) = scripted(
         "POST",
         "/oauth2/token",
         vec![
             ResponseTemplate::new(502).set_body_raw("<html>502</html>", "text/html"),
             json(200, OK_TOKEN),
         ],
+        Credential::bot(BOT_TOKEN),
+        QUICK,
     )
     .await;
-    let anyone = client(&server, Credential::bot(BOT_TOKEN), QUICK);
     let err = anyone
         .refresh_token(&exchange_credentials(), &Secret::new(CODE))
         .await
@@ -564,15 +498,14 @@ async fn the_token_exchange_is_not_retried_after_a_500() {
 
 #[tokio::test]
 async fn a_session_list_retries_through_route_429s_until_success() {
-    let server = MockServer::start().await;
-    sequence(
-        &server,
+    let (server, user) = scripted(
         "GET",
         "/users/@me/applications",
         vec![route_429(), route_429(), json(200, OK_LIST_APPS)],
+        Credential::session(SESSION_TOKEN),
+        QUICK,
     )
     .await;
-    let user = client(&server, Credential::session(SESSION_TOKEN), QUICK);
     let started = Instant::now();
     assert_eq!(
         user.list_user_applications()

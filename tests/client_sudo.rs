@@ -2,36 +2,33 @@
 //! back after an MFA verification (sent on the next sudo calls of the same user only, while valid, and
 //! forgotten when the server refuses it).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use fluxer_oauth2::{Credential, Error, FluxerClient, RetryPolicy, SudoVerification};
+use common::wire::{
+    self, BOT_SECRET, CLIENT_SECRET, OK_LIST_APPS, OK_RESET_BOT, OK_RESET_SECRET,
+    OTHER_SESSION_TOKEN, PASSWORD, SESSION_TOKEN, TOTP, client, header_values, received, serving,
+};
+use fluxer_oauth2::{Credential, Error, FluxerClient, SudoVerification};
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path},
 };
 
+/// The ids of the user and the application of these tests (not those of the recorded bodies).
 const APP_ID: &str = "1574454797703053324";
 const USER_ID: &str = "1574454797694664714";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const OTHER_SESSION_TOKEN: &str = "flx_An0therSe55ionT0kenF0rTest5Only01234";
-const BOT_SECRET: &str = "Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const PASSWORD: &str = "correct horse battery staple";
-const TOTP: &str = "493817";
 const SUDO_HEADER: &str = "x-fluxer-sudo-mode-jwt";
 
-const OK_RESET_SECRET: &str = include_str!("fixtures/error_bodies/ok_reset_client_secret.json");
-const OK_RESET_BOT: &str = include_str!("fixtures/error_bodies/ok_reset_bot_token.json");
-const OK_LIST_APPS: &str = include_str!("fixtures/error_bodies/ok_list_user_applications.json");
 const SUDO_REQUIRED_TOTP: &str =
     include_str!("fixtures/error_bodies/sudo_mode_required_totp_403.json");
 
+/// A recorded body filled in by [`wire::fixture`], with this file's application id.
 fn fixture(raw: &str) -> String {
-    raw.replace("1574449618593251330", APP_ID)
-        .replace("<redacted-bot-secret>", BOT_SECRET)
-        .replace("<redacted-43>", CLIENT_SECRET)
+    wire::fixture(raw).replace(wire::APP_ID, APP_ID)
 }
 
 fn ok(raw: &str) -> ResponseTemplate {
@@ -60,13 +57,7 @@ fn sudo_jwt(exp_offset: i64) -> String {
 }
 
 fn user(server: &MockServer) -> FluxerClient {
-    FluxerClient::builder()
-        .base_url(server.uri())
-        .credential(Credential::session(SESSION_TOKEN))
-        .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy::NONE)
-        .build()
-        .unwrap()
+    client(server, Credential::session(SESSION_TOKEN))
 }
 
 fn secret_route() -> String {
@@ -75,10 +66,6 @@ fn secret_route() -> String {
 
 fn bot_route() -> String {
     format!("/oauth2/applications/{APP_ID}/bot/reset-token")
-}
-
-async fn requests(server: &MockServer) -> Vec<wiremock::Request> {
-    server.received_requests().await.expect("recording is on")
 }
 
 fn body_json(request: &wiremock::Request) -> Value {
@@ -91,12 +78,7 @@ fn body_json(request: &wiremock::Request) -> Value {
 }
 
 fn sudo_header(request: &wiremock::Request) -> Vec<String> {
-    request
-        .headers
-        .get_all(SUDO_HEADER)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
+    header_values(request, SUDO_HEADER)
 }
 
 fn content_type(request: &wiremock::Request) -> String {
@@ -109,12 +91,7 @@ fn content_type(request: &wiremock::Request) -> String {
 
 #[tokio::test]
 async fn a_password_verification_is_sent_as_json() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(secret_route()))
-        .respond_with(ok(OK_RESET_SECRET))
-        .mount(&server)
-        .await;
+    let server = serving("POST", &secret_route(), ok(OK_RESET_SECRET)).await;
     let app = user(&server)
         .reset_client_secret(APP_ID, Some(&SudoVerification::password(PASSWORD)))
         .await
@@ -124,7 +101,7 @@ async fn a_password_verification_is_sent_as_json() {
         Some(CLIENT_SECRET)
     );
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(body_json(&sent[0]), json!({ "password": PASSWORD }));
     assert!(
@@ -137,18 +114,13 @@ async fn a_password_verification_is_sent_as_json() {
 
 #[tokio::test]
 async fn a_totp_verification_is_sent_as_json() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(secret_route()))
-        .respond_with(ok(OK_RESET_SECRET))
-        .mount(&server)
-        .await;
+    let server = serving("POST", &secret_route(), ok(OK_RESET_SECRET)).await;
     user(&server)
         .reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
         .await
         .expect("200");
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(
         body_json(&sent[0]),
@@ -158,12 +130,7 @@ async fn a_totp_verification_is_sent_as_json() {
 
 #[tokio::test]
 async fn a_webauthn_verification_is_sent_as_json() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(bot_route()))
-        .respond_with(ok(OK_RESET_BOT))
-        .mount(&server)
-        .await;
+    let server = serving("POST", &bot_route(), ok(OK_RESET_BOT)).await;
     let assertion = json!({
         "id": "Y3JlZGVudGlhbC1pZA",
         "type": "public-key",
@@ -182,7 +149,7 @@ async fn a_webauthn_verification_is_sent_as_json() {
         format!("{APP_ID}.{BOT_SECRET}")
     );
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(
         body_json(&sent[0]),
         json!({ "mfa_method": "webauthn", "webauthn_response": assertion, "webauthn_challenge": challenge })
@@ -191,17 +158,17 @@ async fn a_webauthn_verification_is_sent_as_json() {
 
 #[tokio::test]
 async fn a_delete_with_a_password_sends_the_body() {
-    let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("/oauth2/applications/{APP_ID}")))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
+    let server = serving(
+        "DELETE",
+        &format!("/oauth2/applications/{APP_ID}"),
+        ResponseTemplate::new(204),
+    )
+    .await;
     user(&server)
         .delete_oauth_application(APP_ID, Some(&SudoVerification::password(PASSWORD)))
         .await
         .expect("204");
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 1);
     assert_eq!(body_json(&sent[0]), json!({ "password": PASSWORD }));
 }
@@ -250,7 +217,7 @@ async fn the_sudo_token_is_reused_and_the_code_is_not_sent_again() {
     // A call that is not guarded by sudo mode never carries it.
     user.list_user_applications().await.expect("list");
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 5);
     assert!(sudo_header(&sent[0]).is_empty());
     assert_eq!(
@@ -301,7 +268,7 @@ async fn an_expired_sudo_token_is_not_sent() {
         .await
         .expect("200");
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 2);
     assert!(
         sudo_header(&sent[1]).is_empty(),
@@ -324,7 +291,7 @@ async fn a_token_about_to_expire_is_not_sent() {
         .await
         .expect("200");
     user.reset_bot_token(APP_ID, None).await.expect("200");
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert!(
         sudo_header(&sent[1]).is_empty(),
         "2 s left is too little to rely on"
@@ -346,7 +313,7 @@ async fn another_users_client_does_not_send_the_token() {
         .await
         .expect("200");
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 2);
     assert_eq!(
         sent[1]
@@ -406,7 +373,7 @@ async fn a_refused_sudo_token_is_forgotten() {
         .await
         .expect("fresh proof");
 
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(sent.len(), 3);
     assert_eq!(
         sudo_header(&sent[1]),
@@ -425,20 +392,18 @@ async fn a_refused_sudo_token_is_forgotten() {
 
 #[tokio::test]
 async fn no_proof_and_no_token_sends_an_empty_object() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(bot_route()))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_raw(SUDO_REQUIRED_TOTP, "application/json"),
-        )
-        .mount(&server)
-        .await;
+    let server = serving(
+        "POST",
+        &bot_route(),
+        ResponseTemplate::new(403).set_body_raw(SUDO_REQUIRED_TOTP, "application/json"),
+    )
+    .await;
     let err = user(&server)
         .reset_bot_token(APP_ID, None)
         .await
         .expect_err("403");
     assert!(matches!(err, Error::SudoRequired { .. }), "{err:?}");
-    let sent = requests(&server).await;
+    let sent = received(&server).await;
     assert_eq!(body_json(&sent[0]), json!({}));
     assert!(sudo_header(&sent[0]).is_empty());
 }

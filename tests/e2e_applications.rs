@@ -4,30 +4,15 @@
 
 mod common;
 
-use common::{App, REDIRECT_URI, anonymous, bounded, create_app, json_body, last_request, session};
+use common::{
+    assert_api, assert_invalid_input, assert_not_accepted, bounded,
+    emulator::{
+        App, REDIRECT_URI, UNKNOWN_ID, anonymous, create_app, json_body, last_request, requests_to,
+        session,
+    },
+};
 use fluxer_oauth2::{ApiErrorCode, Captcha, Clearable, Credential, CredentialKind, Error, types};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator, NewUser};
-
-/// An id no application has.
-const UNKNOWN_ID: &str = "999999999999999999";
-
-fn assert_api(err: &Error, status: u16, code: ApiErrorCode) {
-    match err {
-        Error::Api {
-            status: s, code: c, ..
-        } => {
-            assert_eq!((*s, c), (status, &code), "unexpected API error: {err}");
-        }
-        other => panic!("expected Error::Api {status} {code}, got {other:?}"),
-    }
-}
-
-fn assert_invalid_input(err: &Error) {
-    assert!(
-        matches!(err, Error::InvalidInput { .. }),
-        "expected Error::InvalidInput, got {err:?}"
-    );
-}
 
 #[tokio::test]
 async fn create_returns_the_client_secret_and_a_bot_token() {
@@ -529,7 +514,7 @@ async fn the_public_view_is_fetched_without_a_credential() {
             .get_public_application(&app.id)
             .await
             .unwrap();
-        let sent = common::requests_to(&emu, "GET", &path);
+        let sent = requests_to(&emu, "GET", &path);
         assert_eq!(sent.len(), 3);
         assert!(sent.iter().all(|r| r.header("authorization").is_none()));
 
@@ -589,14 +574,11 @@ async fn list_user_applications_shows_only_the_users_own() {
 
         // A bot token is refused before sending.
         let before = emu.count_requests("GET", "/users/@me/applications");
-        let err = alice
-            .with_credential(Credential::Bot(first.bot_token.clone()))
-            .list_user_applications()
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(err, Error::CredentialNotAccepted { .. }),
-            "{err:?}"
+        assert_not_accepted(
+            alice
+                .with_credential(Credential::Bot(first.bot_token.clone()))
+                .list_user_applications()
+                .await,
         );
         assert_eq!(emu.count_requests("GET", "/users/@me/applications"), before);
     })
@@ -647,11 +629,7 @@ async fn oauth_applications_me_is_a_list_for_a_session_and_an_object_for_a_bot()
             alice.with_credential(Credential::bearer("not-an-access-token")),
             alice.with_credential(None),
         ] {
-            let err = client.get_oauth_applications_me().await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
+            assert_not_accepted(client.get_oauth_applications_me().await);
         }
         assert_eq!(
             emu.count_requests("GET", "/oauth2/applications/@me"),

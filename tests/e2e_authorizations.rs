@@ -4,28 +4,14 @@
 mod common;
 
 use common::{
-    REDIRECT_URI, anonymous, bearer, bounded, create_app, json_body, last_request, session, tokens,
+    assert_api, assert_invalid_input, assert_not_accepted, bounded,
+    emulator::{
+        REDIRECT_URI, UNKNOWN_ID, anonymous, bearer, create_app, json_body, last_request, session,
+        tokens,
+    },
 };
-use fluxer_oauth2::{ApiErrorCode, Credential, Error, OAuthErrorKind, oauth::Scope};
+use fluxer_oauth2::{ApiErrorCode, Credential, OAuthErrorKind, oauth::Scope};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator};
-
-const UNKNOWN_ID: &str = "999999999999999999";
-
-fn assert_api(err: &Error, status: u16, code: ApiErrorCode) {
-    match err {
-        Error::Api {
-            status: s, code: c, ..
-        } => assert_eq!((*s, c), (status, &code), "{err}"),
-        other => panic!("expected Error::Api {status} {code}, got {other:?}"),
-    }
-}
-
-fn assert_invalid_input(err: &Error) {
-    assert!(
-        matches!(err, Error::InvalidInput { .. }),
-        "expected Error::InvalidInput, got {err:?}"
-    );
-}
 
 #[tokio::test]
 async fn the_list_shows_each_authorized_application_with_its_scopes() {
@@ -80,11 +66,7 @@ async fn the_list_shows_each_authorized_application_with_its_scopes() {
             alice.with_credential(Credential::Bot(first.bot_token.clone())),
             anonymous(&emu),
         ] {
-            let err = client.list_user_oauth2_authorizations().await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
+            assert_not_accepted(client.list_user_oauth2_authorizations().await);
         }
         assert_eq!(
             emu.count_requests("GET", "/oauth2/@me/authorizations"),

@@ -6,12 +6,30 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{REDIRECT_URI, anonymous, authorize_request, bounded, builder, create_app, session};
+use common::{
+    bounded,
+    emulator::{
+        App, REDIRECT_URI, anonymous, authorize_request, builder, code_for, create_app, session,
+    },
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, RetryPolicy, Secret, TransportKind,
     oauth::{PkceVerifier, Scope},
 };
 use fluxer_oauth2_emulator::{Emulator, Fault, RateLimitConfig};
+
+/// A refresh of `token` with the application's credentials is answered `invalid_grant`.
+async fn assert_refresh_refused(client: &FluxerClient, app: &App, token: &Secret) {
+    let err = client
+        .refresh_token(&app.credentials(), token)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.oauth_kind(),
+        Some(&OAuthErrorKind::InvalidGrant),
+        "{err:?}"
+    );
+}
 
 /// A route limit of 3 token calls per second (one more fits every 333 ms).
 fn token_limit() -> RateLimitConfig {
@@ -28,12 +46,7 @@ async fn a_burst_of_token_calls_waits_for_the_rate_limit_or_reports_it() {
         let mut codes = Vec::new();
         for _ in 0..8 {
             let request = authorize_request(&alice, &app.id, &[Scope::Identify]);
-            let code = alice
-                .grant_consent(&request)
-                .await
-                .unwrap()
-                .verify_state(&request.state)
-                .unwrap();
+            let code = code_for(&alice, &request).await;
             let verifier = request.pkce_verifier.expect("PKCE is on");
             codes.push((code, verifier.expose_secret().to_owned()));
         }
@@ -129,15 +142,7 @@ async fn without_retries_a_429_comes_back_at_once_with_the_wait() {
         let garbage = Secret::new("not-a-refresh-token");
 
         for _ in 0..3 {
-            let err = client
-                .refresh_token(&app.credentials(), &garbage)
-                .await
-                .unwrap_err();
-            assert_eq!(
-                err.oauth_kind(),
-                Some(&OAuthErrorKind::InvalidGrant),
-                "{err:?}"
-            );
+            assert_refresh_refused(&client, &app, &garbage).await;
         }
         let err = client
             .refresh_token(&app.credentials(), &garbage)
@@ -168,15 +173,7 @@ async fn without_retries_a_429_comes_back_at_once_with_the_wait() {
 
         // Honouring the wait is enough for one more call.
         tokio::time::sleep(*retry_after).await;
-        let err = client
-            .refresh_token(&app.credentials(), &garbage)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.oauth_kind(),
-            Some(&OAuthErrorKind::InvalidGrant),
-            "{err:?}"
-        );
+        assert_refresh_refused(&client, &app, &garbage).await;
     })
     .await;
 }
@@ -254,12 +251,7 @@ async fn a_dropped_connection_is_a_transport_error() {
         // A token call that broke mid-way is not sent again: the code may have been spent.
         let app = create_app(&alice, "Dropped app", &[REDIRECT_URI]).await;
         let request = authorize_request(&alice, &app.id, &[Scope::Identify]);
-        let code = alice
-            .grant_consent(&request)
-            .await
-            .unwrap()
-            .verify_state(&request.state)
-            .unwrap();
+        let code = code_for(&alice, &request).await;
         let retrying = builder(&emu)
             .retry_policy(RetryPolicy::default())
             .build()
@@ -366,15 +358,7 @@ async fn a_non_json_200_is_a_decode_error() {
             "expected Decode, got {err:?}"
         );
         emu.clear_faults();
-        let err = anon
-            .refresh_token(&app.credentials(), &token)
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.oauth_kind(),
-            Some(&OAuthErrorKind::InvalidGrant),
-            "{err:?}"
-        );
+        assert_refresh_refused(&anon, &app, &token).await;
     })
     .await;
 }

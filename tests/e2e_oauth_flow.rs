@@ -9,8 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use common::{
-    App, REDIRECT_URI, anonymous, authorize_request, bearer, bounded, create_app, last_request,
-    requests_to, session, tokens,
+    assert_api, assert_missing_scope, assert_not_accepted, bounded,
+    emulator::{
+        App, REDIRECT_URI, anonymous, authorize_request, bearer, code_for, create_app, exchange,
+        json_body, last_request, requests_to, session, tokens,
+    },
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, CredentialKind, Error, FluxerClient, OAuthErrorKind, Secret,
@@ -44,28 +47,6 @@ fn assert_description(err: &Error, expected: &str) {
         Error::OAuth { description, .. } => assert_eq!(description.as_deref(), Some(expected)),
         other => panic!("expected Error::OAuth, got {other:?}"),
     }
-}
-
-fn assert_api(err: &Error, status: u16, code: ApiErrorCode) {
-    match err {
-        Error::Api {
-            status: s, code: c, ..
-        } => assert_eq!((*s, c), (status, &code), "{err}"),
-        other => panic!("expected Error::Api {status} {code}, got {other:?}"),
-    }
-}
-
-/// Consent for `request` and the code it yields after the state check.
-async fn code_for(
-    session: &FluxerClient,
-    request: &fluxer_oauth2::oauth::AuthorizeRequest,
-) -> Secret {
-    session
-        .grant_consent(request)
-        .await
-        .expect("consent is given")
-        .verify_state(&request.state)
-        .expect("the state matches")
 }
 
 async fn setup() -> (Emulator, FluxerClient, FluxerClient, App) {
@@ -111,17 +92,11 @@ async fn code_flow_with_pkce_s256() {
 
         let code = code_for(&alice, &request).await;
         let consent = last_request(&emu, "POST", "/oauth2/authorize/consent");
-        let body = common::json_body(&consent);
+        let body = json_body(&consent);
         assert_eq!(body["code_challenge_method"], "S256");
         assert_eq!(body["redirect_uri"], REDIRECT_URI);
 
-        let tokens = anon
-            .exchange_code(
-                &app.credentials(),
-                &code,
-                request.redirect_uri.normalized(),
-                request.pkce_verifier.as_ref(),
-            )
+        let tokens = exchange(&anon, &app.credentials(), &code, &request)
             .await
             .unwrap();
         assert_eq!(tokens.token_type, "Bearer");
@@ -389,11 +364,7 @@ async fn consent_errors() {
             alice.with_credential(Credential::Bot(app.bot_token.clone())),
             alice.with_credential(None),
         ] {
-            let err = client.grant_consent(&ok).await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
+            assert_not_accepted(client.grant_consent(&ok).await);
         }
         assert_eq!(
             emu.count_requests("POST", "/oauth2/authorize/consent"),
@@ -554,20 +525,11 @@ async fn the_authorize_url_works_for_a_bare_origin_registration() {
             .scope(Scope::Identify)
             .build()
             .unwrap();
-        let code = alice
-            .grant_consent(&request)
+        // Consent for the registered URI succeeds.
+        let code = code_for(&alice, &request).await;
+        exchange(&anon, &app.credentials(), &code, &request)
             .await
-            .expect("consent for the registered URI succeeds")
-            .verify_state(&request.state)
             .unwrap();
-        anon.exchange_code(
-            &app.credentials(),
-            &code,
-            request.redirect_uri.normalized(),
-            request.pkce_verifier.as_ref(),
-        )
-        .await
-        .unwrap();
     })
     .await;
 }
@@ -629,14 +591,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
             .get_oauth2_userinfo()
             .await
             .unwrap_err();
-        match &err {
-            Error::MissingScope { operation, scope } => {
-                assert_eq!(*operation, "get_oauth2_userinfo");
-                assert_eq!(scope, "identify");
-            }
-            other => panic!("expected MissingScope, got {other:?}"),
-        }
-        assert_eq!(err.status(), Some(403));
+        assert_missing_scope(&err, "get_oauth2_userinfo", "identify");
 
         // Only an access token is accepted; the others are refused before sending.
         let before = emu.count_requests("GET", "/oauth2/userinfo");
@@ -645,11 +600,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
             alice.with_credential(Credential::Bot(app.bot_token.clone())),
             anon.clone(),
         ] {
-            let err = client.get_oauth2_userinfo().await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
+            assert_not_accepted(client.get_oauth2_userinfo().await);
             let err = client.get_current_user_oauth2().await.unwrap_err();
             match err {
                 Error::CredentialNotAccepted { accepted, .. } => {

@@ -7,8 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    REDIRECT_URI, anonymous, bounded, create_app, json_body, last_request, requests_to, session,
-    tokens,
+    assert_api, assert_not_accepted, bounded,
+    emulator::{
+        REDIRECT_URI, UNKNOWN_ID, anonymous, create_app, json_body, last_request, requests_to,
+        session, tokens,
+    },
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FluxerClient, OAuthErrorKind, SudoMethods, SudoVerification,
@@ -18,16 +21,6 @@ use fluxer_oauth2_emulator::{Emulator, NewUser, SeededUser, totp_code};
 
 const SUDO_HEADER: &str = "x-fluxer-sudo-mode-jwt";
 const PASSWORD: &str = "a-strong-password";
-const UNKNOWN_ID: &str = "999999999999999999";
-
-fn assert_api(err: &Error, status: u16, code: ApiErrorCode) {
-    match err {
-        Error::Api {
-            status: s, code: c, ..
-        } => assert_eq!((*s, c), (status, &code), "{err}"),
-        other => panic!("expected Error::Api {status} {code}, got {other:?}"),
-    }
-}
 
 fn assert_field_error(err: &Error, path: &str, code: &str) {
     assert_api(err, 400, ApiErrorCode::InvalidFormBody);
@@ -572,24 +565,9 @@ async fn sudo_mfa_methods_and_webauthn_options() {
         let anon = anonymous(&emu);
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
         for client in [&anon, &bot] {
-            let err = client.get_sudo_mfa_methods().await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
-            let err = client
-                .get_sudo_webauthn_authentication_options()
-                .await
-                .unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
-            let err = client.reset_client_secret(&app.id, None).await.unwrap_err();
-            assert!(
-                matches!(err, Error::CredentialNotAccepted { .. }),
-                "{err:?}"
-            );
+            assert_not_accepted(client.get_sudo_mfa_methods().await);
+            assert_not_accepted(client.get_sudo_webauthn_authentication_options().await);
+            assert_not_accepted(client.reset_client_secret(&app.id, None).await);
         }
         assert_eq!(emu.requests().len(), before);
     })

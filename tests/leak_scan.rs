@@ -5,7 +5,7 @@
 //! `Debug` and `Display` of every public value and error collected. None of the secrets the
 //! emulator issued or the tour used may appear anywhere in that text.
 
-mod support;
+mod common;
 
 use std::{
     fmt::{Debug, Display, Write as _},
@@ -14,6 +14,14 @@ use std::{
     time::Duration,
 };
 
+use common::{
+    emulator::{
+        self, REDIRECT_URI, authorize_request, builder_for, code_for, consent_body, create_app,
+        exchange,
+    },
+    lock,
+    raw_server::{RawServer, Reply},
+};
 use fluxer_oauth2::{
     Credential, Error, Secret, SudoVerification,
     oauth::{
@@ -23,7 +31,6 @@ use fluxer_oauth2::{
     types,
 };
 use fluxer_oauth2_emulator::{Emulator, Fault};
-use support::{RawServer, authorize_request, builder, builder_for, read_request, write_response};
 use tracing_subscriber::{fmt::format::FmtSpan, util::SubscriberInitExt as _};
 
 /// A writer into a shared buffer, for the tracing subscriber.
@@ -32,7 +39,7 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        support::lock(&self.0).extend_from_slice(buf);
+        lock(&self.0).extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -118,8 +125,6 @@ fn occurs(hay: &str, needle: &str) -> Option<usize> {
     })
 }
 
-const REDIRECT_URI: &str = support::REDIRECT_URI;
-
 #[test]
 fn no_secret_shows_in_logs_debug_or_display() {
     let capture = Capture::default();
@@ -143,7 +148,7 @@ fn no_secret_shows_in_logs_debug_or_display() {
                 .expect("the tour ran over its time limit");
         });
     }
-    let logs = String::from_utf8_lossy(&support::lock(&capture.0)).into_owned();
+    let logs = String::from_utf8_lossy(&lock(&capture.0)).into_owned();
     if let Ok(path) = std::env::var("FLUXER_LEAK_SCAN_DUMP") {
         std::fs::write(path, format!("{logs}\n{}", scan.shown)).expect("the dump is written");
     }
@@ -214,30 +219,13 @@ async fn tour(scan: &mut Scan) {
     scan.secret("alice's password", &password);
 
     // Applications, as alice.
-    let session = builder(&emu)
-        .credential(Credential::session(alice.session_token.as_str()))
-        .build()
-        .expect("a client");
+    let session = emulator::session(&emu, &alice);
     scan.debug(&session);
     scan.debug(&Credential::session(alice.session_token.as_str()));
     let anonymous = session.with_credential(None);
-    let created = session
-        .create_oauth_application(
-            types::ApplicationCreateRequest::builder()
-                .name("Leak scan")
-                .redirect_uris(Some(vec![REDIRECT_URI.to_owned()])),
-            None,
-        )
-        .await
-        .expect("created");
-    scan.debug(&created);
-    let app_id = created.id.to_string();
-    let client_secret = created.client_secret.clone().expect("a client secret");
-    let bot_token = created
-        .bot
-        .as_ref()
-        .and_then(|b| b.token.clone())
-        .expect("a bot token");
+    let app = create_app(&session, "Leak scan", &[REDIRECT_URI]).await;
+    scan.debug(&app.created);
+    let (app_id, client_secret, bot_token) = (app.id, app.secret, app.bot_token);
     scan.secret_of("client secret", &client_secret);
     scan.bot_token("bot token", &bot_token);
     scan.debug(&session.get_oauth_application(&app_id).await.expect("read"));
@@ -281,11 +269,7 @@ async fn tour(scan: &mut Scan) {
     // The authorization-code flow.
     let credentials = ClientCredentials::new(&app_id, client_secret.clone()).expect("an id");
     scan.debug(&credentials);
-    let request = authorize_request(
-        session.base_url(),
-        &app_id,
-        &[Scope::Identify, Scope::Email],
-    );
+    let request = authorize_request(&session, &app_id, &[Scope::Identify, Scope::Email]);
     scan.secret("state", request.state.expose_secret());
     scan.secret(
         "PKCE verifier",
@@ -313,27 +297,14 @@ async fn tour(scan: &mut Scan) {
         .verify_state(&request.state)
         .expect("the state matches");
     scan.secret_of("authorization code", &code);
-    let pair = anonymous
-        .exchange_code(
-            &credentials,
-            &code,
-            request.redirect_uri.normalized(),
-            request.pkce_verifier.as_ref(),
-        )
+    let pair = exchange(&anonymous, &credentials, &code, &request)
         .await
         .expect("exchanged");
     scan.debug(&pair);
     scan.secret_of("access token", &pair.access_token);
     scan.secret_of("refresh token", &pair.refresh_token);
     scan.expect_err(
-        anonymous
-            .exchange_code(
-                &credentials,
-                &code,
-                request.redirect_uri.normalized(),
-                request.pkce_verifier.as_ref(),
-            )
-            .await,
+        exchange(&anonymous, &credentials, &code, &request).await,
         "a code used twice",
         |e| e.oauth_kind().is_some(),
     );
@@ -409,7 +380,7 @@ async fn tour(scan: &mut Scan) {
     );
 
     // A token manager over a new authorization.
-    let request = authorize_request(session.base_url(), &app_id, &[Scope::Identify]);
+    let request = authorize_request(&session, &app_id, &[Scope::Identify]);
     scan.secret("state (2)", request.state.expose_secret());
     scan.secret(
         "PKCE verifier (2)",
@@ -419,20 +390,9 @@ async fn tour(scan: &mut Scan) {
             .expect("PKCE")
             .expose_secret(),
     );
-    let code = session
-        .grant_consent(&request)
-        .await
-        .expect("consent")
-        .verify_state(&request.state)
-        .expect("the state matches");
+    let code = code_for(&session, &request).await;
     scan.secret_of("authorization code (2)", &code);
-    let second = anonymous
-        .exchange_code(
-            &credentials,
-            &code,
-            request.redirect_uri.normalized(),
-            request.pkce_verifier.as_ref(),
-        )
+    let second = exchange(&anonymous, &credentials, &code, &request)
         .await
         .expect("exchanged");
     scan.secret_of("access token (2)", &second.access_token);
@@ -559,10 +519,7 @@ async fn tour(scan: &mut Scan) {
         .expect("deleted");
 
     // Sudo mode with TOTP, as bob.
-    let bob_session = builder(&emu)
-        .credential(Credential::session(bob.session_token.as_str()))
-        .build()
-        .expect("a client");
+    let bob_session = emulator::session(&emu, &bob);
     scan.debug(&bob_session.get_sudo_mfa_methods().await.expect("methods"));
     let bob_app = bob_session
         .create_oauth_application(
@@ -688,55 +645,26 @@ fn second_tokens(manager: &TokenManager) -> (String, String) {
 /// the middle, each with the real tokens in it.
 async fn leaky_proxy(tokens: &(String, String)) -> RawServer {
     let (access, refresh) = tokens.clone();
-    RawServer::start(Ipv4Addr::LOCALHOST, move |index, mut stream| {
-        let (access, refresh) = (access.clone(), refresh.clone());
-        async move {
-            if read_request(&mut stream).await.is_none() {
-                return;
-            }
-            let (status, ctype, body) = match index % 4 {
-                0 => (
-                    502,
-                    "text/html",
-                    format!("<html>upstream said: Bearer {access} / {refresh}</html>"),
-                ),
-                1 => (
-                    200,
-                    "text/html",
-                    format!("<p>token={access}&refresh={refresh}</p>"),
-                ),
-                2 => (503, "text/plain", format!("{access}\n{refresh}")),
-                _ => (
-                    200,
-                    "application/json",
-                    format!(
-                        r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":"#
-                    ),
-                ),
-            };
-            write_response(&mut stream, status, ctype, body.as_bytes()).await;
-        }
+    RawServer::answering(Ipv4Addr::LOCALHOST, move |index, _| {
+        let (status, ctype, body) = match index % 4 {
+            0 => (
+                502,
+                "text/html",
+                format!("<html>upstream said: Bearer {access} / {refresh}</html>"),
+            ),
+            1 => (
+                200,
+                "text/html",
+                format!("<p>token={access}&refresh={refresh}</p>"),
+            ),
+            2 => (503, "text/plain", format!("{access}\n{refresh}")),
+            _ => (
+                200,
+                "application/json",
+                format!(r#"{{"access_token":"{access}","refresh_token":"{refresh}","expires_in":"#),
+            ),
+        };
+        Reply::new(status, ctype, body)
     })
     .await
-}
-
-fn consent_body(
-    request: &fluxer_oauth2::oauth::AuthorizeRequest,
-) -> types::AuthorizeConsentRequest {
-    let mut body = serde_json::Map::new();
-    for (name, value) in request.url.query_pairs() {
-        if matches!(
-            name.as_ref(),
-            "client_id"
-                | "scope"
-                | "state"
-                | "redirect_uri"
-                | "response_type"
-                | "code_challenge"
-                | "code_challenge_method"
-        ) {
-            body.insert(name.into_owned(), value.into_owned().into());
-        }
-    }
-    serde_json::from_value(body.into()).expect("a consent body")
 }

@@ -4,7 +4,7 @@
 //!
 //! Case counts are kept small enough for `cargo test`; `FLUXER_HEAVY=1` multiplies them by 16.
 
-mod support;
+mod common;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -14,6 +14,11 @@ use std::{
 };
 
 use base64::Engine as _;
+use common::{
+    emulator::builder_for,
+    heavy, lock,
+    raw_server::{RawServer, Reply},
+};
 use fluxer_oauth2::{
     Error, FluxerClient, OAuthErrorKind, RateLimitInfo, RetryPolicy, Secret,
     oauth::{
@@ -28,11 +33,10 @@ use proptest::{
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
-use support::{RawServer, lock, read_request, write_response};
 
 /// Cases for the pure parsers (the raw-server property uses fewer).
 fn cases(n: u32) -> u32 {
-    if support::heavy() { n * 16 } else { n }
+    if heavy() { n * 16 } else { n }
 }
 
 fn config(n: u32) -> Config {
@@ -413,17 +417,15 @@ proptest! {
 fn a_huge_expires_in_from_the_server_does_not_panic_the_caller() {
     let rt = runtime();
     rt.block_on(async {
-        let server = RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
-            if read_request(&mut stream).await.is_some() {
-                let body = format!(
-                    r#"{{"access_token":"a","refresh_token":"r","token_type":"Bearer","scope":"identify","expires_in":{}}}"#,
-                    i64::MAX
-                );
-                write_response(&mut stream, 200, "application/json", body.as_bytes()).await;
-            }
+        let server = RawServer::answering(Ipv4Addr::LOCALHOST, |_, _| {
+            let body = format!(
+                r#"{{"access_token":"a","refresh_token":"r","token_type":"Bearer","scope":"identify","expires_in":{}}}"#,
+                i64::MAX
+            );
+            Reply::new(200, "application/json", body)
         })
         .await;
-        let client = support::builder_for(&server.base_url()).build().unwrap();
+        let client = builder_for(&server.base_url()).build().unwrap();
         let credentials = ClientCredentials::new("1574449618593251330", "secret").unwrap();
         let task = tokio::spawn(async move {
             client
@@ -715,25 +717,12 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// A raw server that answers every request with the current script, then closes.
 async fn scripted_server(script: Script) -> RawServer {
-    RawServer::start(Ipv4Addr::LOCALHOST, move |_, mut stream| {
-        let script = script.clone();
-        async move {
-            if read_request(&mut stream).await.is_none() {
-                return;
-            }
-            let (status, ctype, body) = lock(&script).clone();
-            let mut head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                body.len()
-            );
-            if let Some(ctype) = ctype {
-                head.push_str(&format!("content-type: {ctype}\r\n"));
-            }
-            head.push_str("\r\n");
-            use tokio::io::AsyncWriteExt as _;
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(&body).await;
-            let _ = stream.shutdown().await;
+    RawServer::answering(Ipv4Addr::LOCALHOST, move |_, _| {
+        let (status, content_type, body) = lock(&script).clone();
+        Reply {
+            status,
+            content_type,
+            body,
         }
     })
     .await
@@ -778,7 +767,7 @@ fn arbitrary_answers_give_typed_errors_and_never_leak_token_like_runs() {
     let rt = runtime();
     let script: Script = Arc::new(Mutex::new((200, None, Vec::new())));
     let server = rt.block_on(scripted_server(script.clone()));
-    let client = support::builder_for(&server.base_url())
+    let client = builder_for(&server.base_url())
         .retry_policy(RetryPolicy::NONE)
         .timeout(Duration::from_secs(5))
         .build()
@@ -853,7 +842,7 @@ fn error_bodies_convert_by_their_shape() {
     let rt = runtime();
     let script: Script = Arc::new(Mutex::new((200, None, Vec::new())));
     let server = rt.block_on(scripted_server(script.clone()));
-    let client = support::builder_for(&server.base_url())
+    let client = builder_for(&server.base_url())
         .retry_policy(RetryPolicy::NONE)
         .build()
         .unwrap();
@@ -984,7 +973,7 @@ fn a_429_with_an_html_body_is_rate_limited() {
         b"<html><body>Too Many Requests</body></html>".to_vec(),
     )));
     let server = rt.block_on(scripted_server(script));
-    let client = support::builder_for(&server.base_url()).build().unwrap();
+    let client = builder_for(&server.base_url()).build().unwrap();
     let (_, result) = rt.block_on(call(&client, false));
     match result {
         Err(Error::RateLimited { .. }) => {}
@@ -1012,7 +1001,7 @@ fn a_token_crossing_the_masking_window_is_masked() {
         body.into_bytes(),
     )));
     let server = rt.block_on(scripted_server(script));
-    let client = support::builder_for(&server.base_url()).build().unwrap();
+    let client = builder_for(&server.base_url()).build().unwrap();
     let (_, result) = rt.block_on(call(&client, false));
     let err = result.expect_err("a 502");
     let shown = format!("{err} {err:?}");

@@ -6,6 +6,8 @@
 //! here without a compile-fail harness: [`implements_display`] asks the compiler, through method
 //! resolution, whether the type implements `Display`.
 
+mod common;
+
 use std::{
     io::Write,
     sync::{Arc, Mutex},
@@ -13,6 +15,11 @@ use std::{
 };
 
 use base64::Engine as _;
+use common::wire::{
+    ACCESS_TOKEN, APP_ID, BOT_SECRET, BOT_TOKEN, CLIENT_SECRET, CODE, OK_INTROSPECT, OK_LIST_APPS,
+    OK_RESET_BOT, OK_RESET_SECRET, PASSWORD, REDIRECT, REFRESH_TOKEN, ROUTE_429, SESSION_TOKEN,
+    TOTP, VERIFIER, builder, empty_200, token_body,
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification,
     oauth::{
@@ -26,30 +33,13 @@ use wiremock::{
     matchers::{method, path},
 };
 
-const APP_ID: &str = "1574449618593251330";
-const BOT_SECRET: &str = "Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const BOT_TOKEN: &str = "1574449618593251330.Qm90U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWF";
-const ACCESS_TOKEN: &str = "QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU2Nzg";
-const REFRESH_TOKEN: &str = "UmVmcmVzaFRva2VuRm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
 const NEW_CLIENT_SECRET: &str = "TmV3Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ";
-const CODE: &str = "QXV0aG9yaXphdGlvbkNvZGVGb3JUZXN0czAxMjM0NTY";
-const VERIFIER: &str = "UGtjZVZlcmlmaWVyRm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u";
-const PASSWORD: &str = "correct horse battery staple";
-const TOTP: &str = "493817";
 const CHALLENGE: &str = "V2ViQXV0aG5DaGFsbGVuZ2VGb3JUZXN0czAxMjM0NTY";
 const SIGNATURE: &str = "V2ViQXV0aG5TaWduYXR1cmVGb3JUZXN0czAxMjM0NTY";
 
 const OK_CREATE: &str = include_str!("fixtures/error_bodies/ok_create_application.json");
-const OK_RESET_SECRET: &str = include_str!("fixtures/error_bodies/ok_reset_client_secret.json");
-const OK_RESET_BOT: &str = include_str!("fixtures/error_bodies/ok_reset_bot_token.json");
-const OK_TOKEN: &str = include_str!("fixtures/error_bodies/ok_token.json");
 const OK_CONSENT: &str = include_str!("fixtures/error_bodies/ok_consent.json");
-const OK_LIST_APPS: &str = include_str!("fixtures/error_bodies/ok_list_user_applications.json");
-const OK_INTROSPECT: &str = include_str!("fixtures/error_bodies/ok_introspect_active.json");
 const INVALID_GRANT: &str = include_str!("fixtures/error_bodies/oauth_invalid_grant_400.json");
-const ROUTE_429: &str = include_str!("fixtures/error_bodies/rate_limited_route_429.json");
 
 /// Asserts that neither `{:?}` nor `{:#?}` shows any of `secrets`, and (when `has_secret_field`)
 /// that the place of the secret says `[redacted]`.
@@ -256,10 +246,7 @@ fn created_app() -> types::ApplicationResponse {
 }
 
 fn token_response() -> types::OAuth2TokenResponse {
-    let raw = OK_TOKEN
-        .replacen("<redacted-43>", ACCESS_TOKEN, 1)
-        .replacen("<redacted-43>", REFRESH_TOKEN, 1);
-    serde_json::from_str(&raw).unwrap()
+    serde_json::from_str(&token_body(ACCESS_TOKEN, REFRESH_TOKEN)).unwrap()
 }
 
 #[test]
@@ -511,9 +498,7 @@ async fn mount_everything(server: &MockServer, jwt: &str) {
         ))
         .mount(server)
         .await;
-    let token_ok = OK_TOKEN
-        .replacen("<redacted-43>", ACCESS_TOKEN, 1)
-        .replacen("<redacted-43>", REFRESH_TOKEN, 1);
+    let token_ok = token_body(ACCESS_TOKEN, REFRESH_TOKEN);
     // The token endpoint: a 429 first (to log a retry), then success, then invalid_grant, then a body
     // that does not decode and holds the tokens.
     Mock::given(method("POST"))
@@ -546,7 +531,7 @@ async fn mount_everything(server: &MockServer, jwt: &str) {
         .await;
     Mock::given(method("POST"))
         .and(path("/oauth2/token/revoke"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/plain; charset=UTF-8"))
+        .respond_with(empty_200())
         .mount(server)
         .await;
     Mock::given(method("POST"))
@@ -582,10 +567,8 @@ async fn mount_everything(server: &MockServer, jwt: &str) {
 async fn full_run(jwt: &str) -> (Vec<Error>, FluxerClient) {
     let server = MockServer::start().await;
     mount_everything(&server, jwt).await;
-    let user = FluxerClient::builder()
-        .base_url(server.uri())
+    let user = builder(&server)
         .credential(Credential::session(SESSION_TOKEN))
-        .timeout(Duration::from_secs(5))
         .retry_policy(RetryPolicy {
             max_retries: 2,
             max_total_wait: Duration::from_secs(1),
@@ -598,12 +581,7 @@ async fn full_run(jwt: &str) -> (Vec<Error>, FluxerClient) {
 
     user.list_user_applications().await.expect("session call");
     let tokens = user
-        .exchange_code(
-            &credentials,
-            &Secret::new(CODE),
-            "https://client.example.com/callback",
-            Some(&verifier),
-        )
+        .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, Some(&verifier))
         .await
         .expect("exchange after a 429");
     assert_eq!(tokens.access_token.expose_secret(), ACCESS_TOKEN);
@@ -748,12 +726,7 @@ fn errors_that_could_carry_a_secret_do_not() {
             .unwrap();
         let credentials = ClientCredentials::new(APP_ID, CLIENT_SECRET).unwrap();
         let err = dead
-            .exchange_code(
-                &credentials,
-                &Secret::new(CODE),
-                "https://client.example.com/callback",
-                None,
-            )
+            .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, None)
             .await
             .expect_err("nothing listens");
         assert!(matches!(err, Error::Transport { .. }), "{err:?}");

@@ -18,6 +18,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use common::{bounded_by, emulator};
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
@@ -35,13 +36,6 @@ use tokio::sync::Barrier;
 const DEFAULT_URL: &str = "redis://127.0.0.1:6390/";
 const WEEK: Duration = Duration::from_secs(604_800);
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// Runs a test body, failing it when it takes longer than `limit`.
-async fn bounded<F: Future>(limit: Duration, body: F) -> F::Output {
-    tokio::time::timeout(limit, body)
-        .await
-        .unwrap_or_else(|_| panic!("the test ran over its time limit of {limit:?}"))
-}
 
 /// The shared Redis's URL, once it answers `PING`; fails the test loudly when it does not.
 async fn shared_redis() -> String {
@@ -192,7 +186,7 @@ impl ManagerClock for EmulatorTime {
 struct Fixture {
     emu: Emulator,
     alice: FluxerClient,
-    app: common::App,
+    app: emulator::App,
     clock: Arc<EmulatorTime>,
 }
 
@@ -203,8 +197,8 @@ impl Fixture {
             ..EmulatorConfig::default()
         })
         .await;
-        let alice = common::session(&emu, &emu.alice());
-        let app = common::create_app(&alice, "Replicas", &[common::REDIRECT_URI]).await;
+        let alice = emulator::session(&emu, &emu.alice());
+        let app = emulator::create_app(&alice, "Replicas", &[emulator::REDIRECT_URI]).await;
         let clock = Arc::new(EmulatorTime(emu.clock().clone()));
         Self {
             emu,
@@ -216,14 +210,14 @@ impl Fixture {
 
     /// A new authorization's pair, with its expiry on the emulator's clock.
     async fn authorize(&self) -> TokenSet {
-        let mut tokens = common::tokens(&self.alice, &self.app, &[Scope::Identify]).await;
+        let mut tokens = emulator::tokens(&self.alice, &self.app, &[Scope::Identify]).await;
         tokens.expires_at = self.clock.now() + tokens.expires_in;
         tokens
     }
 
     /// A client of its own (its own connection pool), as a replica would have.
     fn client(&self) -> FluxerClient {
-        common::builder(&self.emu)
+        emulator::builder(&self.emu)
             .build()
             .expect("the emulator's base URL is accepted")
     }
@@ -268,7 +262,7 @@ impl Fixture {
 
     /// Whether the server accepts this access token.
     async fn accepts(&self, client: &FluxerClient, token: &Secret) -> bool {
-        match common::bearer(client, token).get_oauth2_userinfo().await {
+        match emulator::bearer(client, token).get_oauth2_userinfo().await {
             Ok(me) => me.username == "alice",
             Err(e) => {
                 eprintln!("userinfo refused: {e}");
@@ -312,7 +306,7 @@ async fn four_replicas_and_200_callers_spend_one_refresh_per_expiry() {
     const CALLERS: usize = 200;
     const ROUNDS: usize = 6;
     const HELD: Duration = Duration::from_millis(150);
-    bounded(Duration::from_secs(60), async {
+    bounded_by(Duration::from_secs(60), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
         let key = unique_key("replicas");
@@ -416,7 +410,7 @@ async fn four_replicas_and_200_callers_spend_one_refresh_per_expiry() {
 async fn a_dead_lease_holder_delays_the_refresh_but_nothing_is_spent_twice() {
     const LEASE_TTL: Duration = Duration::from_millis(500);
     const CALLERS: usize = 100;
-    bounded(Duration::from_secs(30), async {
+    bounded_by(Duration::from_secs(30), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
         let key = unique_key("dead-holder");
@@ -497,7 +491,7 @@ async fn a_dead_lease_holder_delays_the_refresh_but_nothing_is_spent_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_refresh_whose_lease_expired_cannot_overwrite_a_newer_pair() {
     const LEASE_TTL: Duration = Duration::from_millis(300);
-    bounded(Duration::from_secs(30), async {
+    bounded_by(Duration::from_secs(30), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
         let key = unique_key("expired-lease");
@@ -577,7 +571,7 @@ async fn a_refresh_whose_lease_expired_cannot_overwrite_a_newer_pair() {
 /// every replica agrees on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn redis_stopped_mid_run_gives_store_errors_and_loses_nothing() {
-    bounded(Duration::from_secs(60), async {
+    bounded_by(Duration::from_secs(60), async {
         let port = free_port();
         let mut server = RedisServer::start(port).await;
         let url = server.url();
@@ -708,7 +702,7 @@ async fn redis_stopped_mid_run_gives_store_errors_and_loses_nothing() {
 /// writes nothing, the pair comes back as saved.
 #[tokio::test]
 async fn a_stale_version_conflicts_and_the_pair_round_trips() {
-    bounded(Duration::from_secs(10), async {
+    bounded_by(Duration::from_secs(10), async {
         let url = shared_redis().await;
         let store = RedisTokenStore::new(&url, unique_key("cas")).expect("a Redis URL");
         let other = RedisTokenStore::new(&url, store.key()).expect("a Redis URL");
@@ -751,7 +745,7 @@ async fn a_stale_version_conflicts_and_the_pair_round_trips() {
 /// every save sets it again; the prefix names both keys.
 #[tokio::test]
 async fn the_pair_key_has_the_ttl_asked_for() {
-    bounded(Duration::from_secs(10), async {
+    bounded_by(Duration::from_secs(10), async {
         let url = shared_redis().await;
         let day = 86_400_000;
 
@@ -808,7 +802,7 @@ async fn the_pair_key_has_the_ttl_asked_for() {
 /// background; a waiter gives up after the ttl (plus a second), saying why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lease_is_exclusive_and_only_its_owner_releases_it() {
-    bounded(Duration::from_secs(20), async {
+    bounded_by(Duration::from_secs(20), async {
         let url = shared_redis().await;
         let a = RedisTokenStore::new(&url, unique_key("lease")).expect("a Redis URL");
         let b = RedisTokenStore::new(&url, a.key()).expect("a Redis URL");
@@ -879,7 +873,7 @@ async fn lease_owner(url: &str, key: &str) -> Option<String> {
 /// check, fast, and `TokenManager::build` turns it into `Error::Store`.
 #[tokio::test]
 async fn an_unreachable_redis_is_a_clear_store_error() {
-    bounded(Duration::from_secs(20), async {
+    bounded_by(Duration::from_secs(20), async {
         let port = free_port();
         let store = RedisTokenStore::new(&format!("redis://127.0.0.1:{port}/"), "fluxer:tokens:1")
             .expect("a Redis URL")
@@ -918,7 +912,7 @@ async fn an_unreachable_redis_is_a_clear_store_error() {
 /// pair; a malformed URL is refused without being quoted.
 #[tokio::test]
 async fn secrets_stay_out_of_debug_and_errors() {
-    bounded(Duration::from_secs(10), async {
+    bounded_by(Duration::from_secs(10), async {
         let url = shared_redis().await;
         let with_password = RedisTokenStore::new(
             "redis://user:hunter2-password@127.0.0.1:1/3?protocol=resp2",
@@ -977,7 +971,7 @@ async fn secrets_stay_out_of_debug_and_errors() {
 /// outside its pattern, or a wrong password, gives an error that says what to fix.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_acl_user_is_enough() {
-    bounded(Duration::from_secs(30), async {
+    bounded_by(Duration::from_secs(30), async {
         let port = free_port();
         let server = RedisServer::start(port).await;
         let mut admin = raw(&server.url()).await.expect("Redis answers");

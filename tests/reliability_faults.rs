@@ -4,13 +4,17 @@
 //! never a panic, send the request once (no hidden retry that could spend a single-use value), and
 //! leave the client usable: the next call on the same client succeeds.
 
-mod support;
+mod common;
 
 use std::{net::Ipv4Addr, time::Duration};
 
+use common::{
+    bounded_by,
+    emulator::{REDIRECT_URI, builder, builder_for, create_app, session, tokens},
+    raw_server::{RawServer, read_request, relay},
+};
 use fluxer_oauth2::{Credential, Error, FluxerClient, Secret, TransportKind, oauth::Scope};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator, EmulatorConfig, Fault};
-use support::{RawServer, bounded, builder, builder_for, create_app, relay, session, tokens};
 use tokio::io::AsyncWriteExt;
 
 /// The longest any test here may run.
@@ -80,7 +84,7 @@ struct World {
 impl World {
     async fn new(emu: &Emulator) -> World {
         let session = session(emu, &emu.alice());
-        let app = create_app(&session, "Fault probe").await;
+        let app = create_app(&session, "Fault probe", &[REDIRECT_URI]).await;
         let tokens = tokens(&session, &app, &[Scope::Identify]).await;
         World {
             app_id: app.id.clone(),
@@ -171,7 +175,7 @@ fn expect_error(fault: &Fault, err: &Error, operation: &str) {
 /// the same client.
 #[tokio::test]
 async fn every_fault_gives_its_typed_error_and_the_client_recovers() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let world = World::new(&emu).await;
         let faults = [
@@ -252,7 +256,7 @@ fn variant(err: &Error) -> String {
 /// succeeds.
 #[tokio::test]
 async fn a_refused_connection_then_a_server_on_that_port() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         // A port that nothing listens on: bind one, note it, free it.
         let probe = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -302,13 +306,13 @@ async fn a_refused_connection_then_a_server_on_that_port() {
 /// next call on the same client goes through.
 #[tokio::test]
 async fn a_connection_reset_mid_body_then_a_success() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let world = World::new(&emu).await;
         let target = emu.addr();
         let server = RawServer::start(Ipv4Addr::LOCALHOST, move |index, mut stream| async move {
             if index == 0 {
-                let _ = support::read_request(&mut stream).await;
+                let _ = read_request(&mut stream).await;
                 let part = br#"{"id":"1574449618593251330","name":"half an ans"#;
                 let mut out = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
                 out.extend_from_slice(format!("{:x}\r\n", part.len() + 40).as_bytes());
@@ -361,12 +365,12 @@ async fn a_connection_reset_mid_body_then_a_success() {
 /// reading at the cap and says so; the next (relayed) call succeeds.
 #[tokio::test]
 async fn a_chunked_answer_over_the_cap_without_content_length() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let target = emu.addr();
         let server = RawServer::start(Ipv4Addr::LOCALHOST, move |index, mut stream| async move {
             if index == 0 {
-                let _ = support::read_request(&mut stream).await;
+                let _ = read_request(&mut stream).await;
                 let _ = stream
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
                     .await;

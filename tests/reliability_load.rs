@@ -5,7 +5,7 @@
 //! The figures are printed (`cargo test --test reliability_load -- --nocapture`) and recorded in
 //! docs/RELIABILITY.md. `FLUXER_HEAVY=1` runs the larger variants.
 
-mod support;
+mod common;
 
 use std::{
     sync::{
@@ -15,6 +15,11 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use common::{
+    bounded_by,
+    emulator::{REDIRECT_URI, builder, create_app, session, tokens},
+    heavy,
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, RetryPolicy, Secret,
     oauth::{
@@ -23,7 +28,6 @@ use fluxer_oauth2::{
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig, RateLimitConfig};
-use support::{bounded, builder, create_app, heavy, session, tokens};
 use tokio::sync::{Barrier, Semaphore};
 
 /// The retry budget of the storm clients: 3 retries, at most 1 s of waiting per call.
@@ -224,13 +228,13 @@ fn check(figures: &Figures) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_on_the_token_endpoint_and_a_bot_route() {
     let (calls, tasks) = if heavy() { (5000, 64) } else { (500, 32) };
-    bounded(
+    bounded_by(
         Duration::from_secs(if heavy() { 600 } else { 60 }),
         async move {
             let emu = Emulator::start().await;
             // The application is created before the limits are on; no session call is made under them
             // (a session that hits the global limit is revoked by the server).
-            let app = create_app(&session(&emu, &emu.alice()), "Storm").await;
+            let app = create_app(&session(&emu, &emu.alice()), "Storm", &[REDIRECT_URI]).await;
             emu.set_rate_limits(Some(
                 RateLimitConfig::default()
                     .with_route("oauth:token", ROUTE_LIMIT, ROUTE_WINDOW)
@@ -288,9 +292,9 @@ async fn a_429_storm_on_the_token_endpoint_and_a_bot_route() {
 /// One retry, timed: the client waits what the 429 asked before it sends again.
 #[tokio::test]
 async fn a_retry_waits_what_the_server_asked() {
-    bounded(Duration::from_secs(20), async {
+    bounded_by(Duration::from_secs(20), async {
         let emu = Emulator::start().await;
-        let app = create_app(&session(&emu, &emu.alice()), "Wait").await;
+        let app = create_app(&session(&emu, &emu.alice()), "Wait", &[REDIRECT_URI]).await;
         let window = Duration::from_millis(600);
         emu.set_rate_limits(Some(RateLimitConfig::default().with_route(
             "oauth_dev:clients:list",
@@ -349,7 +353,7 @@ async fn a_token_manager_under_churn() {
     const SECONDS: usize = 10;
     const IN_FLIGHT: usize = 128;
     let tasks = if heavy() { 5000 } else { 1000 };
-    bounded(Duration::from_secs(if heavy() { 300 } else { 60 }), async move {
+    bounded_by(Duration::from_secs(if heavy() { 300 } else { 60 }), async move {
         let emu = Emulator::start_with(EmulatorConfig {
             access_token_lifetime: Duration::from_secs(1),
             follow_real_time: false,
@@ -357,7 +361,7 @@ async fn a_token_manager_under_churn() {
         })
         .await;
         let alice = session(&emu, &emu.alice());
-        let app = create_app(&alice, "Churn").await;
+        let app = create_app(&alice, "Churn", &[REDIRECT_URI]).await;
         let mut initial = tokens(&alice, &app, &[Scope::Identify]).await;
         let clock = Arc::new(EmulatorTime(emu.clock().clone()));
         initial.expires_at = clock.now() + initial.expires_in;

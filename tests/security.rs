@@ -3,7 +3,7 @@
 //! through a redirect, never with the wrong operation), and HTTP Basic client authentication with
 //! secrets that hold `:`, `%` and non-ASCII characters.
 
-mod support;
+mod common;
 
 use std::{
     collections::BTreeSet,
@@ -13,6 +13,15 @@ use std::{
 };
 
 use base64::Engine as _;
+use common::{
+    bounded_by,
+    emulator::{
+        REDIRECT_URI, authorize_request, builder, builder_for, consent_body, create_app, exchange,
+        session, tokens,
+    },
+    lock,
+    raw_server::{RawRequest, RawServer, Reply, Seen, read_request},
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, Secret,
     oauth::{
@@ -22,10 +31,6 @@ use fluxer_oauth2::{
     types,
 };
 use fluxer_oauth2_emulator::Emulator;
-use support::{
-    RawRequest, RawServer, Seen, authorize_request, bounded, builder, builder_for, create_app,
-    lock, read_request, session, tokens, write_response,
-};
 use tokio::io::AsyncWriteExt;
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -38,11 +43,11 @@ const LIMIT: Duration = Duration::from_secs(30);
 /// another state, none, an empty one or two of them is refused.
 #[tokio::test]
 async fn the_code_is_released_only_for_the_state_that_was_sent() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
-        let app = create_app(&alice, "State check").await;
-        let request = authorize_request(alice.base_url(), &app.id, &[Scope::Identify]);
+        let app = create_app(&alice, "State check", &[REDIRECT_URI]).await;
+        let request = authorize_request(&alice, &app.id, &[Scope::Identify]);
 
         // The server's answer, as the browser would carry it back.
         let answer = alice
@@ -72,7 +77,7 @@ async fn the_code_is_released_only_for_the_state_that_was_sent() {
             .expect("a callback")
             .verify_state(&request.state)
             .expect("the right state releases the code");
-        let bare = format!("{}?code={}", support::REDIRECT_URI, code.expose_secret());
+        let bare = format!("{}?code={}", REDIRECT_URI, code.expose_secret());
         assert_eq!(
             Callback::finish(&bare, &request.state).unwrap_err(),
             CallbackError::StateMissing
@@ -100,39 +105,12 @@ async fn the_code_is_released_only_for_the_state_that_was_sent() {
         }
         // The code released for the right state is good for exactly one exchange.
         let anonymous = alice.with_credential(None);
-        anonymous
-            .exchange_code(
-                &app.credentials(),
-                &code,
-                request.redirect_uri.normalized(),
-                request.pkce_verifier.as_ref(),
-            )
+        exchange(&anonymous, &app.credentials(), &code, &request)
             .await
             .expect("the code is exchanged");
         emu.shutdown().await;
     })
     .await;
-}
-
-fn consent_body(
-    request: &fluxer_oauth2::oauth::AuthorizeRequest,
-) -> types::AuthorizeConsentRequest {
-    let mut body = serde_json::Map::new();
-    for (name, value) in request.url.query_pairs() {
-        if matches!(
-            name.as_ref(),
-            "client_id"
-                | "scope"
-                | "state"
-                | "redirect_uri"
-                | "response_type"
-                | "code_challenge"
-                | "code_challenge_method"
-        ) {
-            body.insert(name.into_owned(), value.into_owned().into());
-        }
-    }
-    serde_json::from_value(body.into()).expect("a consent body")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,10 +139,10 @@ const LOOPBACK_REDIRECTS: [&str; 4] = [
 
 #[tokio::test]
 async fn insecure_redirect_uris_are_refused_before_anything_is_sent() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
-        let app = create_app(&alice, "Redirects").await;
+        let app = create_app(&alice, "Redirects", &[REDIRECT_URI]).await;
         let anonymous = alice.with_credential(None);
         emu.clear_requests();
         for uri in INSECURE_REDIRECTS {
@@ -285,10 +263,10 @@ fn plain_http_base_urls_are_refused_unless_loopback() {
 /// token call asks for it).
 #[tokio::test]
 async fn operations_without_security_carry_no_credential() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
-        let app = create_app(&alice, "No credential").await;
+        let app = create_app(&alice, "No credential", &[REDIRECT_URI]).await;
         let pair = tokens(&alice, &app, &[Scope::Identify]).await;
         let credentials = app.credentials();
 
@@ -339,12 +317,7 @@ async fn operations_without_security_carry_no_credential() {
                 "{kind}: {refused:?}"
             );
             let refused = client
-                .exchange_code(
-                    &credentials,
-                    &Secret::new("garbage"),
-                    support::REDIRECT_URI,
-                    None,
-                )
+                .exchange_code(&credentials, &Secret::new("garbage"), REDIRECT_URI, None)
                 .await;
             assert!(
                 matches!(refused, Err(Error::OAuth { .. })),
@@ -399,10 +372,10 @@ async fn operations_without_security_carry_no_credential() {
 /// A credential is refused, with nothing sent, by an operation that does not take it.
 #[tokio::test]
 async fn a_credential_is_never_sent_to_an_operation_that_does_not_take_it() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
-        let app = create_app(&alice, "Wrong credential").await;
+        let app = create_app(&alice, "Wrong credential", &[REDIRECT_URI]).await;
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
         let bearer = alice.with_credential(Credential::Bearer(Secret::new("access")));
         emu.clear_requests();
@@ -434,17 +407,12 @@ async fn a_credential_is_never_sent_to_an_operation_that_does_not_take_it() {
 /// receives nothing, and each call ends in a typed error after exactly one request.
 #[tokio::test]
 async fn no_credential_follows_a_redirect_to_another_host() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let elsewhere_seen: Seen = Arc::default();
         let seen = elsewhere_seen.clone();
-        let elsewhere = RawServer::start(Ipv4Addr::new(127, 0, 0, 2), move |_, mut stream| {
-            let seen = seen.clone();
-            async move {
-                if let Some(request) = read_request(&mut stream).await {
-                    lock(&seen).push(request);
-                }
-                write_response(&mut stream, 200, "application/json", b"{}").await;
-            }
+        let elsewhere = RawServer::answering(Ipv4Addr::new(127, 0, 0, 2), move |_, request| {
+            lock(&seen).push(request);
+            Reply::new(200, "application/json", "{}")
         })
         .await;
         let target = elsewhere.addr;
@@ -556,7 +524,7 @@ async fn no_credential_follows_a_redirect_to_another_host() {
 /// decoded; it should say that the server redirected and that the base URL is probably wrong.
 #[tokio::test]
 async fn a_redirect_says_that_the_server_redirected() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let server = RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
             let _ = read_request(&mut stream).await;
             let _ = stream
@@ -592,10 +560,9 @@ fn token_set() -> TokenSet {
 /// access token to another host is refused before any traffic.
 #[tokio::test]
 async fn the_bearer_escape_hatch_stays_on_the_api() {
-    bounded(LIMIT, async {
-        let elsewhere = RawServer::start(Ipv4Addr::new(127, 0, 0, 2), |_, mut stream| async move {
-            let _ = read_request(&mut stream).await;
-            write_response(&mut stream, 200, "application/json", b"{}").await;
+    bounded_by(LIMIT, async {
+        let elsewhere = RawServer::answering(Ipv4Addr::new(127, 0, 0, 2), |_, _| {
+            Reply::new(200, "application/json", "{}")
         })
         .await;
         let emu = Emulator::start().await;
@@ -653,22 +620,16 @@ const AWKWARD_SECRETS: [&str; 6] = [
 
 /// A raw server that records every request and answers the token, introspect and revoke calls.
 async fn token_endpoint(seen: Seen) -> RawServer {
-    RawServer::start(Ipv4Addr::LOCALHOST, move |_, mut stream| {
-        let seen = seen.clone();
-        async move {
-            let Some(request) = read_request(&mut stream).await else {
-                return;
-            };
-            let body: &[u8] = if request.line.contains("/oauth2/introspect") {
-                br#"{"active":false}"#
-            } else if request.line.contains("/oauth2/token/revoke") {
-                b""
-            } else {
-                br#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":3600,"scope":"identify"}"#
-            };
-            lock(&seen).push(request);
-            write_response(&mut stream, 200, "application/json", body).await;
-        }
+    RawServer::answering(Ipv4Addr::LOCALHOST, move |_, request| {
+        let body: &[u8] = if request.line.contains("/oauth2/introspect") {
+            br#"{"active":false}"#
+        } else if request.line.contains("/oauth2/token/revoke") {
+            b""
+        } else {
+            br#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":3600,"scope":"identify"}"#
+        };
+        lock(&seen).push(request);
+        Reply::new(200, "application/json", body)
     })
     .await
 }
@@ -689,7 +650,7 @@ fn basic_pair(request: &RawRequest) -> Vec<u8> {
 
 #[tokio::test]
 async fn basic_client_auth_sends_the_raw_id_and_secret() {
-    bounded(LIMIT, async {
+    bounded_by(LIMIT, async {
         let seen: Seen = Arc::default();
         let server = token_endpoint(seen.clone()).await;
         let client = builder_for(&server.base_url()).build().expect("a client");

@@ -1,78 +1,66 @@
 //! The token endpoint calls on the wire: the exact form body and client authentication of exchange,
 //! refresh, client credentials, introspect and revoke, and what they return.
 
+mod common;
+
 use std::{
     collections::BTreeMap,
     time::{Duration, SystemTime},
 };
 
 use base64::Engine as _;
+use common::wire::{
+    ACCESS_TOKEN, APP_ID, CLIENT_SECRET, CODE, OK_INTROSPECT, REDIRECT, REFRESH_TOKEN,
+    SESSION_TOKEN, VERIFIER, empty_200, form_pairs, header_values, received, serving, token_body,
+};
 use fluxer_oauth2::{
-    ApiErrorCode, Credential, Error, FieldError, FluxerClient, RetryPolicy, Secret,
+    ApiErrorCode, Credential, Error, FieldError, FluxerClient, Secret,
     oauth::{
         pkce::PkceVerifier,
         token::{ClientAuth, ClientCredentials, TokenKind, TokenSet},
     },
     types,
 };
-use wiremock::{
-    Mock, MockServer, ResponseTemplate,
-    matchers::{method, path},
-};
+use wiremock::{MockServer, ResponseTemplate};
 
-const APP_ID: &str = "1574449618593251330";
-const CLIENT_SECRET: &str = "Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ1Njc";
-const CODE: &str = "QXV0aG9yaXphdGlvbkNvZGVGb3JUZXN0czAxMjM0NTY";
-const VERIFIER: &str = "UGtjZVZlcmlmaWVyRm9yVGVzdHNPbmx5MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1u";
-const ACCESS_TOKEN: &str = "QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU2Nzg";
-const REFRESH_TOKEN: &str = "UmVmcmVzaFRva2VuRm9yVGVzdHNPbmx5MDEyMzQ1Njc";
 const NEW_ACCESS: &str = "TmV3QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU";
 const NEW_REFRESH: &str = "TmV3UmVmcmVzaFRva2VuRm9yVGVzdHNPbmx5MDEyMzQ";
-const SESSION_TOKEN: &str = "flx_Se55ionT0kenF0rTest5Only0123456789ab";
-const REDIRECT: &str = "https://client.example.com/callback";
 
-const OK_TOKEN: &str = include_str!("fixtures/error_bodies/ok_token.json");
-const OK_INTROSPECT: &str = include_str!("fixtures/error_bodies/ok_introspect_active.json");
 const GRANT_TYPE_400: &str =
     include_str!("fixtures/error_bodies/invalid_form_body_grant_type_400.json");
 
-/// The recorded token answer, with the two masked tokens filled in.
-fn token_body() -> String {
-    OK_TOKEN
-        .replacen("<redacted-43>", NEW_ACCESS, 1)
-        .replacen("<redacted-43>", NEW_REFRESH, 1)
-}
-
 fn client(server: &MockServer) -> FluxerClient {
     // The client holds a session: token calls must ignore it.
-    FluxerClient::builder()
-        .base_url(server.uri())
-        .credential(Credential::session(SESSION_TOKEN))
-        .timeout(Duration::from_secs(5))
-        .retry_policy(RetryPolicy::NONE)
-        .build()
-        .unwrap()
+    common::wire::client(server, Credential::session(SESSION_TOKEN))
 }
 
-async fn mount_token(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(token_body(), "application/json"))
-        .mount(server)
-        .await;
+/// A token endpoint answering the recorded token answer, with [`NEW_ACCESS`] and [`NEW_REFRESH`].
+async fn token_server() -> MockServer {
+    let answer = ResponseTemplate::new(200)
+        .set_body_raw(token_body(NEW_ACCESS, NEW_REFRESH), "application/json");
+    serving("POST", "/oauth2/token", answer).await
+}
+
+/// An introspection endpoint answering the recorded answer for an active token.
+async fn introspect_server() -> MockServer {
+    let answer = ResponseTemplate::new(200).set_body_raw(OK_INTROSPECT, "application/json");
+    serving("POST", "/oauth2/introspect", answer).await
+}
+
+/// A revocation endpoint answering as the real one does.
+async fn revoke_server() -> MockServer {
+    serving("POST", "/oauth2/token/revoke", empty_200()).await
 }
 
 async fn only_request(server: &MockServer) -> wiremock::Request {
-    let mut sent = server.received_requests().await.expect("recording is on");
+    let mut sent = received(server).await;
     assert_eq!(sent.len(), 1, "exactly one request");
     sent.remove(0)
 }
 
 /// The decoded form, as a map; each field must appear once.
 fn form(request: &wiremock::Request) -> BTreeMap<String, String> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
-        .into_owned()
-        .collect();
+    let pairs = form_pairs(request);
     let map: BTreeMap<String, String> = pairs.iter().cloned().collect();
     assert_eq!(map.len(), pairs.len(), "no field is sent twice: {pairs:?}");
     map
@@ -95,12 +83,7 @@ fn assert_form_content_type(request: &wiremock::Request) {
 }
 
 fn authorization(request: &wiremock::Request) -> Vec<String> {
-    request
-        .headers
-        .get_all("authorization")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
+    header_values(request, "authorization")
 }
 
 /// Decodes `Basic <base64>` into the raw `id:secret` bytes.
@@ -122,8 +105,7 @@ fn body_credentials() -> ClientCredentials {
 
 #[tokio::test]
 async fn exchange_with_body_credentials_and_pkce() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     let verifier = PkceVerifier::new(VERIFIER).unwrap();
     let before = SystemTime::now();
     let tokens = client(&server)
@@ -175,8 +157,7 @@ async fn exchange_with_body_credentials_and_pkce() {
 
 #[tokio::test]
 async fn exchange_without_pkce_sends_no_verifier() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     client(&server)
         .exchange_code(&body_credentials(), &Secret::new(CODE), REDIRECT, None)
         .await
@@ -188,8 +169,7 @@ async fn exchange_without_pkce_sends_no_verifier() {
 
 #[tokio::test]
 async fn exchange_with_basic_auth_encodes_the_raw_pair() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     // The server does not URL-decode the pair: a secret with `:`, `%` and non-ASCII must go raw.
     let secret = "pa:ss%20wörd-é";
     let credentials = ClientCredentials::new(APP_ID, secret)
@@ -223,8 +203,7 @@ async fn exchange_sends_the_redirect_uri_in_normalised_form() {
         ("https://x.example/p?x=1", "https://x.example/p?x=1"),
         ("http://localhost:8765/cb", "http://localhost:8765/cb"),
     ] {
-        let server = MockServer::start().await;
-        mount_token(&server).await;
+        let server = token_server().await;
         client(&server)
             .exchange_code(&body_credentials(), &Secret::new(CODE), given, None)
             .await
@@ -236,8 +215,7 @@ async fn exchange_sends_the_redirect_uri_in_normalised_form() {
 
 #[tokio::test]
 async fn exchange_refuses_a_bad_redirect_uri_before_sending() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     for bad in [
         "http://evil.example/cb",
         "not a url",
@@ -268,8 +246,7 @@ async fn exchange_refuses_a_bad_redirect_uri_before_sending() {
 
 #[tokio::test]
 async fn refresh_with_body_and_with_basic_credentials() {
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     let tokens = client(&server)
         .refresh_token(&body_credentials(), &Secret::new(REFRESH_TOKEN))
         .await
@@ -288,8 +265,7 @@ async fn refresh_with_body_and_with_basic_credentials() {
         ])
     );
 
-    let server = MockServer::start().await;
-    mount_token(&server).await;
+    let server = token_server().await;
     let basic = body_credentials().with_auth(ClientAuth::Basic);
     client(&server)
         .refresh_token(&basic, &Secret::new(REFRESH_TOKEN))
@@ -308,12 +284,12 @@ async fn refresh_with_body_and_with_basic_credentials() {
 
 #[tokio::test]
 async fn client_credentials_is_refused_by_the_server_with_a_grant_type_field_error() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(GRANT_TYPE_400, "application/json"))
-        .mount(&server)
-        .await;
+    let server = serving(
+        "POST",
+        "/oauth2/token",
+        ResponseTemplate::new(400).set_body_raw(GRANT_TYPE_400, "application/json"),
+    )
+    .await;
     let err = client(&server)
         .client_credentials(&body_credentials(), Some("identify"))
         .await
@@ -355,18 +331,9 @@ async fn client_credentials_is_refused_by_the_server_with_a_grant_type_field_err
     );
 }
 
-async fn mount_introspect(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/oauth2/introspect"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(OK_INTROSPECT, "application/json"))
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
 async fn introspect_with_body_credentials() {
-    let server = MockServer::start().await;
-    mount_introspect(&server).await;
+    let server = introspect_server().await;
     let info: types::OAuth2IntrospectResponse = client(&server)
         .introspect(&body_credentials(), &Secret::new(ACCESS_TOKEN))
         .await
@@ -394,8 +361,7 @@ async fn introspect_with_body_credentials() {
 
 #[tokio::test]
 async fn introspect_with_basic_credentials() {
-    let server = MockServer::start().await;
-    mount_introspect(&server).await;
+    let server = introspect_server().await;
     let basic = body_credentials().with_auth(ClientAuth::Basic);
     client(&server)
         .introspect(&basic, &Secret::new(ACCESS_TOKEN))
@@ -411,22 +377,13 @@ async fn introspect_with_basic_credentials() {
     );
 }
 
-async fn mount_revoke(server: &MockServer) {
-    Mock::given(method("POST"))
-        .and(path("/oauth2/token/revoke"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("", "text/plain; charset=UTF-8"))
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
 async fn revoke_says_which_kind_of_token() {
     for (kind, token, hint) in [
         (TokenKind::RefreshToken, REFRESH_TOKEN, "refresh_token"),
         (TokenKind::AccessToken, ACCESS_TOKEN, "access_token"),
     ] {
-        let server = MockServer::start().await;
-        mount_revoke(&server).await;
+        let server = revoke_server().await;
         let result: Result<(), Error> = client(&server)
             .revoke(&body_credentials(), &Secret::new(token), kind)
             .await;
@@ -450,8 +407,7 @@ async fn revoke_says_which_kind_of_token() {
 
 #[tokio::test]
 async fn revoke_with_basic_credentials() {
-    let server = MockServer::start().await;
-    mount_revoke(&server).await;
+    let server = revoke_server().await;
     let basic = body_credentials().with_auth(ClientAuth::Basic);
     client(&server)
         .revoke(&basic, &Secret::new(REFRESH_TOKEN), TokenKind::RefreshToken)
@@ -470,7 +426,8 @@ async fn revoke_with_basic_credentials() {
 
 #[test]
 fn token_set_from_a_response() {
-    let response: types::OAuth2TokenResponse = serde_json::from_str(&token_body()).unwrap();
+    let response: types::OAuth2TokenResponse =
+        serde_json::from_str(&token_body(NEW_ACCESS, NEW_REFRESH)).unwrap();
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_448_452);
     let set = TokenSet::from_response(response, now);
     assert_eq!(set.expires_at, now + Duration::from_secs(604_800));

@@ -1,5 +1,7 @@
 //! `TokenManager`, the token stores and the refresh protocol, against a mock token endpoint.
 
+mod common;
+
 use std::{
     path::PathBuf,
     sync::{
@@ -10,6 +12,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
+use common::bounded;
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
@@ -29,14 +32,6 @@ use wiremock::{
 };
 
 const WEEK: Duration = Duration::from_secs(604_800);
-const LIMIT: Duration = Duration::from_secs(20);
-
-/// Runs a test body with a time bound.
-async fn bounded<T>(body: impl Future<Output = T>) -> T {
-    tokio::time::timeout(LIMIT, body)
-        .await
-        .expect("the test took too long")
-}
 
 fn pair(access: &str, refresh: &str, expires_at: SystemTime) -> TokenSet {
     TokenSet {
@@ -92,6 +87,11 @@ async fn manager(
         .unwrap()
 }
 
+/// A manager whose store starts with the expired pair `access-1`/`refresh-1`.
+async fn expired_manager(server: &MockServer, store: Arc<dyn TokenStore>) -> TokenManager {
+    manager(server, store, Some(expired("access-1", "refresh-1"))).await
+}
+
 /// Mounts the refresh grant of the token endpoint.
 async fn mount_refresh(server: &MockServer, answer: impl Respond + 'static) {
     Mock::given(method("POST"))
@@ -99,6 +99,24 @@ async fn mount_refresh(server: &MockServer, answer: impl Respond + 'static) {
         .respond_with(answer)
         .mount(server)
         .await;
+}
+
+/// A token endpoint whose refresh grant answers `access-2`/`refresh-2`.
+async fn refresh_server() -> MockServer {
+    let server = MockServer::start().await;
+    mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+    server
+}
+
+/// A token endpoint whose refresh grant answers `access-2`/`refresh-2` after `delay`.
+async fn slow_refresh_server(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    mount_refresh(
+        &server,
+        token_answer("access-2", "refresh-2").set_delay(delay),
+    )
+    .await;
+    server
 }
 
 fn is_refresh(request: &Request) -> bool {
@@ -141,6 +159,16 @@ fn now_or_never<T>(future: BoxFuture<'_, T>) -> T {
         Poll::Ready(value) => value,
         Poll::Pending => panic!("the future was not ready"),
     }
+}
+
+/// The access token the manager hands out now (after a refresh, when one is due).
+async fn current(manager: &TokenManager) -> String {
+    manager
+        .access_token()
+        .await
+        .unwrap()
+        .expose_secret()
+        .to_owned()
 }
 
 fn access(tokens: &TokenSet) -> &str {
@@ -229,19 +257,9 @@ impl Drop for TempDir {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_callers_share_one_refresh() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(
-            &server,
-            token_answer("access-2", "refresh-2").set_delay(Duration::from_millis(100)),
-        )
-        .await;
+        let server = slow_refresh_server(Duration::from_millis(100)).await;
         let store = Arc::new(MemoryStore::new());
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
 
         let callers: Vec<_> = (0..100)
             .map(|_| {
@@ -265,8 +283,7 @@ async fn hundred_concurrent_callers_share_one_refresh() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refreshes_ahead_of_expiry_by_the_clock() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+        let server = refresh_server().await;
         let start = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let clock = ManualClock::new(start);
         let initial = pair("access-1", "refresh-1", start + Duration::from_secs(3600));
@@ -282,30 +299,18 @@ async fn refreshes_ahead_of_expiry_by_the_clock() {
         .await
         .unwrap();
 
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-1"
-        );
+        assert_eq!(current(&manager).await, "access-1");
         clock.advance(Duration::from_secs(3600 - 301));
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-1"
-        );
+        assert_eq!(current(&manager).await, "access-1");
         assert_eq!(refresh_requests(&server).await, 0);
 
         // Inside the margin, still 5 minutes before expiry.
         clock.advance(Duration::from_secs(2));
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&manager).await, "access-2");
         assert_eq!(refresh_requests(&server).await, 1);
         // The new expiry is computed with the manager's clock.
         assert_eq!(manager.tokens().expires_at, clock_now(&clock) + WEEK);
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&manager).await, "access-2");
         assert_eq!(refresh_requests(&server).await, 1);
     })
     .await;
@@ -319,15 +324,9 @@ fn clock_now(clock: &ManualClock) -> SystemTime {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_save_keeps_the_new_pair_and_saves_it_next_time_without_refreshing_again() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+        let server = refresh_server().await;
         let store = Arc::new(FailingStore::default());
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
         store.fail_next_saves(1);
 
         let err = manager.access_token().await.unwrap_err();
@@ -341,18 +340,12 @@ async fn a_failed_save_keeps_the_new_pair_and_saves_it_next_time_without_refresh
         assert_eq!((access(&stored.tokens), stored.version), ("access-1", 1));
 
         // The next call saves the held pair first, without a second refresh.
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&manager).await, "access-2");
         let stored = now_or_never(store.load()).unwrap().unwrap();
         assert_eq!((access(&stored.tokens), stored.version), ("access-2", 2));
         assert_eq!(refresh_requests(&server).await, 1);
         assert_eq!(spent(&server, "refresh-1").await, 1);
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&manager).await, "access-2");
         assert_eq!(refresh_requests(&server).await, 1);
     })
     .await;
@@ -361,15 +354,9 @@ async fn a_failed_save_keeps_the_new_pair_and_saves_it_next_time_without_refresh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_save_keeps_the_lease_so_no_replica_spends_the_token_again() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+        let server = refresh_server().await;
         let store = Arc::new(FailingStore::default());
-        let first = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let first = expired_manager(&server, store.clone()).await;
         let second = TokenManager::builder(client(&server), credentials(), store.clone(), None)
             .lease_ttl(Duration::from_millis(300))
             .build()
@@ -384,14 +371,8 @@ async fn a_failed_save_keeps_the_lease_so_no_replica_spends_the_token_again() {
         assert_eq!(spent(&server, "refresh-1").await, 1);
 
         // Once the first replica saved, the second adopts its pair.
-        assert_eq!(
-            first.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
-        assert_eq!(
-            second.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&first).await, "access-2");
+        assert_eq!(current(&second).await, "access-2");
         assert_eq!(refresh_requests(&server).await, 1);
     })
     .await;
@@ -402,7 +383,7 @@ async fn invalid_grant_requires_reauthorization_and_stops_all_traffic() {
     bounded(async {
         let server = MockServer::start().await;
         mount_refresh(&server, invalid_grant()).await;
-        let manager = manager(&server, Arc::new(MemoryStore::new()), Some(expired("access-1", "refresh-1"))).await;
+        let manager = expired_manager(&server, Arc::new(MemoryStore::new())).await;
 
         let err = manager.access_token().await.unwrap_err();
         assert!(
@@ -438,17 +419,9 @@ async fn invalid_grant_after_another_replica_refreshed_uses_its_pair() {
             },
         )
         .await;
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
 
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-other"
-        );
+        assert_eq!(current(&manager).await, "access-other");
         assert!(!manager.needs_reauthorization());
         assert_eq!(refresh_requests(&server).await, 1);
     })
@@ -471,17 +444,9 @@ async fn a_cas_conflict_adopts_the_pair_the_other_replica_saved() {
             },
         )
         .await;
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
 
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-other"
-        );
+        assert_eq!(current(&manager).await, "access-other");
         let stored = now_or_never(store.load()).unwrap().unwrap();
         assert_eq!(
             (access(&stored.tokens), stored.version),
@@ -489,10 +454,7 @@ async fn a_cas_conflict_adopts_the_pair_the_other_replica_saved() {
         );
         assert_eq!(manager.tokens(), stored.tokens);
         // The adopted pair is fresh: nothing more is spent.
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-other"
-        );
+        assert_eq!(current(&manager).await, "access-other");
         assert_eq!(refresh_requests(&server).await, 1);
     })
     .await;
@@ -501,19 +463,9 @@ async fn a_cas_conflict_adopts_the_pair_the_other_replica_saved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replicas_sharing_a_memory_store_refresh_once() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(
-            &server,
-            token_answer("access-2", "refresh-2").set_delay(Duration::from_millis(100)),
-        )
-        .await;
+        let server = slow_refresh_server(Duration::from_millis(100)).await;
         let store = Arc::new(MemoryStore::new());
-        let a = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let a = expired_manager(&server, store.clone()).await;
         let b = manager(&server, store.clone(), None).await;
         assert_eq!(access(&b.tokens()), "access-1");
 
@@ -536,25 +488,16 @@ async fn replicas_sharing_a_memory_store_refresh_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pair_another_replica_saved_is_adopted_without_refreshing() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+        let server = refresh_server().await;
         let store = Arc::new(MemoryStore::new());
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
         let newer = pair("access-other", "refresh-other", SystemTime::now() + WEEK);
         assert_eq!(
             now_or_never(store.save(&newer, Some(1))).unwrap(),
             SaveOutcome::Saved { version: 2 }
         );
 
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-other"
-        );
+        assert_eq!(current(&manager).await, "access-other");
         assert_eq!(refresh_requests(&server).await, 0);
     })
     .await;
@@ -563,12 +506,7 @@ async fn a_pair_another_replica_saved_is_adopted_without_refreshing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_refreshes_once_and_retries_once() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(
-            &server,
-            token_answer("access-2", "refresh-2").set_delay(Duration::from_millis(50)),
-        )
-        .await;
+        let server = slow_refresh_server(Duration::from_millis(50)).await;
         let unauthorized = ResponseTemplate::new(401)
             .set_body_json(json!({"code": "UNAUTHORIZED", "message": "Unauthorized"}));
         for route in ["/oauth2/userinfo", "/users/@me"] {
@@ -635,8 +573,7 @@ async fn a_401_refreshes_once_and_retries_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_escape_hatch_retries_a_401_and_maps_errors_like_typed_calls() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(&server, token_answer("access-2", "refresh-2")).await;
+        let server = refresh_server().await;
         Mock::given(method("GET"))
             .and(path("/users/@me/guilds"))
             .and(header("authorization", "Bearer access-1"))
@@ -686,27 +623,14 @@ async fn the_escape_hatch_retries_a_401_and_maps_errors_like_typed_calls() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_that_gives_up_does_not_lose_the_refreshed_pair() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(
-            &server,
-            token_answer("access-2", "refresh-2").set_delay(Duration::from_millis(300)),
-        )
-        .await;
+        let server = slow_refresh_server(Duration::from_millis(300)).await;
         let store = Arc::new(MemoryStore::new());
-        let manager = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let manager = expired_manager(&server, store.clone()).await;
 
         let gave_up = tokio::time::timeout(Duration::from_millis(50), manager.access_token()).await;
         assert!(gave_up.is_err());
         // The refresh went on without the caller and was saved.
-        assert_eq!(
-            manager.access_token().await.unwrap().expose_secret(),
-            "access-2"
-        );
+        assert_eq!(current(&manager).await, "access-2");
         assert_eq!(
             access(&now_or_never(store.load()).unwrap().unwrap().tokens),
             "access-2"
@@ -751,12 +675,7 @@ async fn replace_saves_a_new_authorization_and_reload_revives_other_replicas() {
         let server = MockServer::start().await;
         mount_refresh(&server, invalid_grant()).await;
         let store = Arc::new(MemoryStore::new());
-        let first = manager(
-            &server,
-            store.clone(),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let first = expired_manager(&server, store.clone()).await;
         let other = manager(&server, store.clone(), None).await;
         for replica in [&first, &other] {
             assert!(matches!(
@@ -769,20 +688,14 @@ async fn replace_saves_a_new_authorization_and_reload_revives_other_replicas() {
         let new = pair("access-new", "refresh-new", SystemTime::now() + WEEK);
         first.replace(new.clone()).await.unwrap();
         assert!(!first.needs_reauthorization());
-        assert_eq!(
-            first.access_token().await.unwrap().expose_secret(),
-            "access-new"
-        );
+        assert_eq!(current(&first).await, "access-new");
         let stored = now_or_never(store.load()).unwrap().unwrap();
         assert_eq!((stored.tokens, stored.version), (new, 2));
 
         // The other replica stays quiet until told to look at the store again.
         assert!(other.needs_reauthorization());
         other.reload().await.unwrap();
-        assert_eq!(
-            other.access_token().await.unwrap().expose_secret(),
-            "access-new"
-        );
+        assert_eq!(current(&other).await, "access-new");
         // Each replica sent the refused token once; nothing was sent after that.
         assert_eq!(refresh_requests(&server).await, 2);
     })
@@ -880,21 +793,11 @@ async fn the_file_lease_is_exclusive_between_stores_on_one_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_managers_sharing_a_file_store_refresh_once() {
     bounded(async {
-        let server = MockServer::start().await;
-        mount_refresh(
-            &server,
-            token_answer("access-2", "refresh-2").set_delay(Duration::from_millis(100)),
-        )
-        .await;
+        let server = slow_refresh_server(Duration::from_millis(100)).await;
         let dir = TempDir::new("replicas");
         let file = dir.0.join("tokens.json");
         // Two stores on one path: as two processes would have.
-        let a = manager(
-            &server,
-            Arc::new(FileStore::new(&file)),
-            Some(expired("access-1", "refresh-1")),
-        )
-        .await;
+        let a = expired_manager(&server, Arc::new(FileStore::new(&file))).await;
         let b = manager(&server, Arc::new(FileStore::new(&file)), None).await;
 
         let callers: Vec<_> = (0..20)
