@@ -1,6 +1,6 @@
 //! `Credential` and the one place that turns it into the `Authorization` header.
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::header::HeaderValue;
 
 use crate::{Secret, operations::CredentialKind};
 
@@ -65,12 +65,5 @@ impl Credential {
         })?;
         header.set_sensitive(true);
         Ok(header)
-    }
-
-    /// Sets the one `Authorization` header, replacing any other (never appending: the server refuses
-    /// a request with two).
-    pub(crate) fn apply(&self, headers: &mut HeaderMap) -> Result<(), String> {
-        headers.insert(AUTHORIZATION, self.header_value()?);
-        Ok(())
     }
 }

@@ -45,12 +45,7 @@ impl FluxerClient {
     /// A client for another credential (or none) on the same connection pool and settings. A sudo-mode
     /// token is not carried over: it belongs to the user of the original credential.
     pub fn with_credential(&self, credential: impl Into<Option<Credential>>) -> Self {
-        let inner = ClientState {
-            credential: credential.into(),
-            sudo: Default::default(),
-            hit_global_limit: Default::default(),
-            shared: self.api.inner.shared.clone(),
-        };
+        let inner = ClientState::new(credential.into(), self.api.inner.shared.clone());
         Self {
             api: generated::Client::new_with_client(
                 &self.api.baseurl,
@@ -185,12 +180,7 @@ impl FluxerClientBuilder {
             last_rate_limit: Default::default(),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         };
-        let inner = ClientState {
-            credential: self.credential,
-            sudo: Default::default(),
-            hit_global_limit: Default::default(),
-            shared: Arc::new(shared),
-        };
+        let inner = ClientState::new(self.credential, Arc::new(shared));
         Ok(FluxerClient {
             api: generated::Client::new_with_client(&base_url, http, inner),
         })

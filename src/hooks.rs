@@ -25,6 +25,8 @@ use crate::{
 #[derive(Clone, Debug, Default)]
 pub struct ClientState {
     pub(crate) credential: Option<Credential>,
+    /// The credential's `Authorization` value, made once (or why it cannot be).
+    header: Option<Result<HeaderValue, String>>,
     pub(crate) sudo: SudoCache,
     /// Set when this session credential met the global rate limit: a 401 after that means the server
     /// revoked the session.
@@ -86,18 +88,32 @@ impl Pacer {
 
     /// Waits for this request's slot.
     async fn wait(&self) {
-        let slot = {
+        let (slot, now) = {
             let mut next = self.next.lock().await;
             let now = Instant::now();
             let slot = next.map_or(now, |n| n.max(now));
             *next = Some(slot + self.interval);
-            slot
+            (slot, now)
         };
-        tokio::time::sleep_until(slot.into()).await;
+        // A free slot goes at once: the timer would round even a zero wait up to its next tick.
+        if slot > now {
+            tokio::time::sleep_until(slot.into()).await;
+        }
     }
 }
 
 impl ClientState {
+    /// The state of a client holding `credential`, with its own sudo token and global-limit flag.
+    pub(crate) fn new(credential: Option<Credential>, shared: Arc<Shared>) -> Self {
+        Self {
+            header: credential.as_ref().map(Credential::header_value),
+            credential,
+            sudo: SudoCache::default(),
+            hit_global_limit: Arc::default(),
+            shared,
+        }
+    }
+
     /// Refuses a call whose operation does not accept this credential. `None` when it may go.
     pub(crate) fn refusal(&self, op: &'static str) -> Option<crate::Error> {
         let spec = OperationSpec::find(op)?;
@@ -129,13 +145,11 @@ impl ClientHooks<ClientState> for crate::generated::Client {
         // (public view, token, introspect, revoke) only the HTTP Basic client authentication that a
         // token call asked for, never the client's credential.
         headers.remove(reqwest::header::AUTHORIZATION);
-        match (
-            &state.credential,
-            spec.is_some_and(|s| !s.accepts.is_empty()),
-        ) {
-            (Some(credential), true) => credential
-                .apply(headers)
-                .map_err(progenitor_client::Error::Custom)?,
+        match (&state.header, spec.is_some_and(|s| !s.accepts.is_empty())) {
+            (Some(header), true) => {
+                let value = header.clone().map_err(progenitor_client::Error::Custom)?;
+                headers.insert(reqwest::header::AUTHORIZATION, value);
+            }
             _ => {
                 if let Some(basic) = call::basic_auth() {
                     headers.insert(reqwest::header::AUTHORIZATION, basic);

@@ -29,6 +29,13 @@ pub struct RateLimitInfo {
 impl RateLimitInfo {
     /// Reads the headers; `None` when the answer carries none of them.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        // Most answers carry none: skip the lookups.
+        let any = headers
+            .keys()
+            .any(|k| k.as_str().starts_with("x-ratelimit-") || k == reqwest::header::RETRY_AFTER);
+        if !any {
+            return None;
+        }
         let text = |name: &str| {
             headers
                 .get(name)
