@@ -113,7 +113,7 @@ fn token() -> types::OAuth2TokenResponse {
 /// One id as the answers carry it.
 const ID_JSON: &str = r#""1574449618593251330""#;
 
-fn snowflake() -> types::Snowflake {
+fn snowflake() -> fluxer_oauth2::Snowflake {
     serde_json::from_str(black_box(ID_JSON)).expect("a Snowflake")
 }
 

@@ -14,6 +14,7 @@ pub mod oauth;
 mod operations;
 mod ratelimit;
 mod secret;
+mod snowflake;
 mod sudo;
 mod validate;
 
@@ -27,4 +28,5 @@ pub use hooks::ClientState;
 pub use operations::{CredentialKind, OperationSpec};
 pub use ratelimit::{RateLimitInfo, RetryPolicy};
 pub use secret::Secret;
+pub use snowflake::{Snowflake, SnowflakeError};
 pub use sudo::SudoVerification;

@@ -1,35 +1,24 @@
 //! Input checks done before anything is sent, with messages that say what is expected.
 
-use crate::{Error, types};
+use crate::{Error, Snowflake};
 
-/// A Fluxer id: a decimal integer from 0 to 2^63-1, no leading zeros.
+/// A Fluxer id, with the field named in the message.
 pub(crate) fn snowflake(
     operation: &'static str,
     field: &str,
     value: &str,
-) -> Result<types::Snowflake, Error> {
-    let well_formed = value == "0"
-        || (!value.is_empty()
-            && !value.starts_with('0')
-            && value.bytes().all(|b| b.is_ascii_digit())
-            && value.parse::<u64>().is_ok_and(|v| v <= i64::MAX as u64));
-    if !well_formed {
+) -> Result<Snowflake, Error> {
+    Snowflake::parse(value).map_err(|e| {
         // Echo short values only: a long one may be a secret passed in the wrong argument.
         let got = if value.chars().count() <= 20 {
             format!("{value:?}")
         } else {
             format!("a {}-character value", value.chars().count())
         };
-        return Err(Error::InvalidInput {
+        Error::InvalidInput {
             operation,
-            message: format!(
-                "`{field}` must be a Fluxer id (a decimal integer below 2^63 with no leading zeros), got {got}"
-            ),
-        });
-    }
-    types::Snowflake::try_from(value).map_err(|e| Error::InvalidInput {
-        operation,
-        message: e.to_string(),
+            message: format!("`{field}` got {got}: {e}"),
+        }
     })
 }
 
@@ -58,7 +47,7 @@ pub(crate) fn redirect_uris(operation: &'static str, uris: &[String]) -> Result<
 pub(crate) fn id_list(
     operation: &'static str,
     ids: &[String],
-) -> Result<Vec<types::Snowflake>, Error> {
+) -> Result<Vec<crate::Snowflake>, Error> {
     if ids.is_empty() || ids.len() > 100 {
         return Err(Error::InvalidInput {
             operation,

@@ -1308,9 +1308,9 @@ fn required(fields: &mut BTreeMap<String, String>, name: &str) -> Result<String,
     take(fields, name).ok_or_else(|| format!("no `{name}`"))
 }
 
-fn snowflake(value: Option<String>) -> Result<Option<types::Snowflake>, String> {
+fn snowflake(value: Option<String>) -> Result<Option<fluxer_oauth2::Snowflake>, String> {
     value
-        .map(|v| types::Snowflake::try_from(v).map_err(|e| e.to_string()))
+        .map(|v| fluxer_oauth2::Snowflake::try_from(v).map_err(|e| e.to_string()))
         .transpose()
 }
 
@@ -1946,8 +1946,8 @@ async fn invalid_non_numeric_id_is_refused_before_sending() {
     let client = offline_client();
     assert_refused(client.get_oauth_application().id("abc").send().await, "id");
     assert_refused(client.get_public_application().id("abc").send().await, "id");
-    assert!(types::Snowflake::try_from("abc").is_err());
-    assert!(types::Snowflake::try_from(APP_ID).is_ok());
+    assert!(fluxer_oauth2::Snowflake::try_from("abc").is_err());
+    assert!(fluxer_oauth2::Snowflake::try_from(APP_ID).is_ok());
 }
 
 #[tokio::test]

@@ -33,7 +33,7 @@ pub enum ClientAuth {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientCredentials {
-    client_id: types::Snowflake,
+    client_id: crate::Snowflake,
     client_secret: Secret,
     auth: ClientAuth,
 }
@@ -69,7 +69,7 @@ impl ClientCredentials {
     fn split(
         &self,
     ) -> (
-        Option<types::Snowflake>,
+        Option<crate::Snowflake>,
         Option<Secret>,
         Option<HeaderValue>,
     ) {
