@@ -107,25 +107,10 @@ pub fn authorize_request(
         .expect("the authorize URL builds")
 }
 
-/// The consent body for `request`, built by hand from its URL, for the tests that look at the
-/// server's raw answer (the redirect) rather than go through `FluxerClient::grant_consent`.
+/// The consent body for `request`, for the tests that look at the server's raw answer (the
+/// redirect) rather than go through `FluxerClient::grant_consent`.
 pub fn consent_body(request: &AuthorizeRequest) -> types::AuthorizeConsentRequest {
-    let mut body = serde_json::Map::new();
-    for (name, value) in request.url.query_pairs() {
-        if matches!(
-            name.as_ref(),
-            "client_id"
-                | "scope"
-                | "state"
-                | "redirect_uri"
-                | "response_type"
-                | "code_challenge"
-                | "code_challenge_method"
-        ) {
-            body.insert(name.into_owned(), value.into_owned().into());
-        }
-    }
-    serde_json::from_value(body.into()).expect("a consent body")
+    fluxer_oauth2::oauth::consent::consent_request(&request.url).expect("a consent body")
 }
 
 /// Consent for `request` as the session's user, and the code it yields after the state check.

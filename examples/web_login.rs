@@ -1,0 +1,222 @@
+//! A minimal "Log in with Fluxer" web app (axum): `/login` sends the browser to Fluxer with a fresh
+//! state and PKCE verifier kept in the visitor's session, `/callback` checks the state, exchanges the
+//! code and greets the user.
+//!
+//! `cargo run --example web_login` starts the built-in emulator, registers the app, serves it on
+//! 127.0.0.1, and walks a scripted browser through the login (the emulator has no consent page, so
+//! the script consents as the user, which is what Fluxer's page does when the user clicks
+//! "Authorize"). The two handlers are the part to copy into an app.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Router,
+    extract::{RawQuery, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+    routing::get,
+};
+use fluxer_oauth2::{
+    Credential, FluxerClient,
+    oauth::{
+        AuthorizeUrl, Callback, ClientCredentials, CsrfState, PkceVerifier, RedirectUri, Scope,
+        consent::consent_request,
+    },
+    types,
+};
+use fluxer_oauth2_emulator::Emulator;
+
+/// What the app keeps between `/login` and `/callback`, per visitor.
+struct Pending {
+    state: CsrfState,
+    verifier: Option<PkceVerifier>,
+    redirect_uri: RedirectUri,
+}
+
+/// The app's configuration and its visitors' pending logins.
+struct App {
+    fluxer: FluxerClient,
+    credentials: ClientCredentials,
+    client_id: String,
+    redirect_uri: String,
+    pending: Mutex<HashMap<String, Pending>>,
+}
+
+/// `/login`: a fresh state and PKCE verifier, kept under a session cookie, and off to Fluxer.
+async fn login(State(app): State<Arc<App>>) -> Response {
+    let request = match AuthorizeUrl::new(app.fluxer.base_url(), &app.client_id, &app.redirect_uri)
+        .scopes([Scope::Identify, Scope::Email])
+        .build()
+    {
+        Ok(request) => request,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    };
+    let session = CsrfState::generate(); // a random session id; any CSPRNG value will do
+    let pending = Pending {
+        state: request.state,
+        verifier: request.pkce_verifier,
+        redirect_uri: request.redirect_uri,
+    };
+    app.pending
+        .lock()
+        .unwrap()
+        .insert(session.expose_secret().to_owned(), pending);
+    let cookie = format!(
+        "sid={}; HttpOnly; SameSite=Lax; Path=/",
+        session.expose_secret()
+    );
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(request.url.as_str()),
+    )
+        .into_response()
+}
+
+/// `/callback`: the state must match the visitor's; then the code is exchanged and the user read.
+async fn callback(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let pending = session_id(&headers).and_then(|sid| app.pending.lock().unwrap().remove(&sid));
+    let Some(pending) = pending else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "no login in progress: start at /login",
+        )
+            .into_response();
+    };
+    let code = match Callback::parse(query.as_deref().unwrap_or_default())
+        .and_then(|c| c.verify_state(&pending.state))
+    {
+        Ok(code) => code,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let exchanged = app
+        .fluxer
+        .exchange_code(
+            &app.credentials,
+            &code,
+            pending.redirect_uri.normalized(),
+            pending.verifier.as_ref(),
+        )
+        .await;
+    let tokens = match exchanged {
+        Ok(tokens) => tokens,
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    // A real app would now keep the tokens (see `TokenManager` and its stores) in the user's session.
+    let user = app
+        .fluxer
+        .with_credential(Credential::Bearer(tokens.access_token));
+    match user.get_oauth2_userinfo().await {
+        Ok(me) => Html(format!(
+            "<p>Hello, {}! You are logged in with Fluxer.</p>",
+            me.username
+        ))
+        .into_response(),
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    cookies
+        .split(';')
+        .find_map(|c| c.trim().strip_prefix("sid=").map(str::to_owned))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let emu = Emulator::start().await;
+    let alice = emu.alice();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let site = format!("http://{}", listener.local_addr()?);
+    let redirect_uri = format!("{site}/callback");
+
+    // Register the app once, as its developer (alice's session).
+    let developer = FluxerClient::builder()
+        .base_url(emu.base_url())
+        .credential(Credential::session(alice.session_token.as_str()))
+        .build()?;
+    let registered = developer
+        .create_oauth_application(
+            types::ApplicationCreateRequest::builder()
+                .name("Web login example")
+                .redirect_uris(Some(vec![redirect_uri.clone()])),
+            None,
+        )
+        .await?;
+    let secret = registered.client_secret.ok_or("no client secret")?;
+    println!(
+        "registered application {} with redirect URI {redirect_uri}",
+        registered.id
+    );
+
+    let app = Arc::new(App {
+        fluxer: developer.with_credential(None),
+        credentials: ClientCredentials::new(&registered.id, secret)?,
+        client_id: registered.id.to_string(),
+        redirect_uri,
+        pending: Mutex::default(),
+    });
+    let router = Router::new()
+        .route("/login", get(login))
+        .route("/callback", get(callback))
+        .with_state(app);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    println!("the app listens on {site}");
+
+    // A scripted browser: follow /login, let the user consent, come back to /callback.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let to_login = browser.get(format!("{site}/login")).send().await?;
+    let cookie = to_login
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("no session cookie")?
+        .to_owned();
+    let authorize = url::Url::parse(
+        to_login
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or("no redirect to Fluxer")?,
+    )?;
+    println!(
+        "GET /login -> {} to {}",
+        to_login.status(),
+        authorize.path()
+    );
+    let consent_page = browser.get(authorize.clone()).send().await?;
+    println!(
+        "GET {} -> {} to the consent page",
+        authorize.path(),
+        consent_page.status()
+    );
+    // The user clicks "Authorize": the consent page posts the request as the signed-in user.
+    let consented = developer
+        .provide_oauth2_consent(consent_request(&authorize)?)
+        .await?;
+    let back = consented.redirect_to.expose_secret().to_owned();
+    let greeting = browser
+        .get(&back)
+        .header(header::COOKIE, cookie)
+        .send()
+        .await?;
+    let status = greeting.status();
+    let body = greeting.text().await?;
+    println!("GET /callback -> {status}: {body}");
+    emu.shutdown().await;
+    if status.is_success() && body.contains("Hello, alice") {
+        Ok(())
+    } else {
+        Err(format!("the login did not finish: {status} {body}").into())
+    }
+}
