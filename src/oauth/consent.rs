@@ -25,32 +25,7 @@ impl FluxerClient {
     /// # Ok(()) }
     /// ```
     pub async fn grant_consent(&self, request: &AuthorizeRequest) -> Result<Callback, Error> {
-        const OP: &str = "provide_oauth2_consent";
-        let mut body = serde_json::Map::new();
-        for (name, value) in request.url.query_pairs() {
-            let field = match name.as_ref() {
-                "client_id"
-                | "scope"
-                | "state"
-                | "redirect_uri"
-                | "response_type"
-                | "guild_id"
-                | "channel_id"
-                | "permissions"
-                | "code_challenge"
-                | "code_challenge_method" => name,
-                _ => continue,
-            };
-            body.insert(
-                field.into_owned(),
-                serde_json::Value::String(value.into_owned()),
-            );
-        }
-        let body: types::AuthorizeConsentRequest =
-            serde_json::from_value(body.into()).map_err(|e| Error::InvalidInput {
-                operation: OP,
-                message: e.to_string(),
-            })?;
+        let body = consent_request(&request.url)?;
         let answer = self.provide_oauth2_consent(body).await?;
         Ok(Callback::parse(answer.redirect_to.expose_secret())?)
     }
