@@ -15,6 +15,7 @@ use crate::time_fmt::iso_millis;
 use super::auth;
 use super::reply::{self, FieldError, JObj, jarray};
 use super::validate;
+use super::views;
 
 /// `GET /oauth2/@me/authorizations`: one entry per application the user holds refresh tokens
 /// for, with the non-bot scopes granted.
@@ -41,11 +42,7 @@ pub(crate) async fn list(State(inner): State<Arc<Inner>>, headers: HeaderMap) ->
             continue;
         }
         let since = grants.iter().map(|g| g.created_ms).min().unwrap_or(now);
-        let application = JObj::new()
-            .val("id", app.id.as_str())
-            .val("name", app.name.as_str())
-            .val("icon", Value::Null)
-            .val("description", Value::Null)
+        let application = views::app_identity(app)
             .val("bot_public", app.bot_public)
             .finish();
         items.push((

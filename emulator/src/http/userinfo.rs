@@ -12,6 +12,7 @@ use crate::time_fmt::iso_millis;
 
 use super::auth;
 use super::reply::{self, JObj};
+use super::views;
 
 /// `GET /oauth2/userinfo`: needs the `identify` scope.
 pub(crate) async fn userinfo(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
@@ -51,11 +52,7 @@ pub(crate) async fn oauth2_me(State(inner): State<Arc<Inner>>, headers: HeaderMa
     let Some(app) = store.apps.get(&grant.app_id) else {
         return reply::unauthorized();
     };
-    let application = JObj::new()
-        .val("id", app.id.as_str())
-        .val("name", app.name.as_str())
-        .val("icon", Value::Null)
-        .val("description", Value::Null)
+    let application = views::app_identity(app)
         .val("bot_public", app.bot_public)
         .val("bot_require_code_grant", app.bot_require_code_grant)
         .val("flags", 0)
@@ -68,13 +65,7 @@ pub(crate) async fn oauth2_me(State(inner): State<Arc<Inner>>, headers: HeaderMa
         && let Some(u) = store.users.get(&grant.user_id)
     {
         let email = grant.has("email");
-        let mut user = JObj::new()
-            .val("id", u.id.as_str())
-            .val("username", u.username.as_str())
-            .val("discriminator", u.discriminator.as_str())
-            .opt("global_name", u.global_name.as_deref())
-            .val("avatar", Value::Null)
-            .val("avatar_color", Value::Null)
+        let mut user = views::user_identity(u)
             .val("bot", false)
             .val("system", false)
             .val("flags", 0)

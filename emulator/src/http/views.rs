@@ -17,16 +17,21 @@ fn owner_has_mfa(store: &Store, app: &App) -> bool {
         .is_some_and(User::has_mfa)
 }
 
-/// The bot object inside application responses, with `token` only when given.
-pub(crate) fn bot(store: &Store, app: &App, token: Option<&str>) -> String {
-    let mfa = owner_has_mfa(store, app);
-    let mut o = JObj::new()
+/// The fields a bot object and a bot profile open with.
+fn bot_identity(app: &App) -> JObj {
+    JObj::new()
         .val("id", app.id.as_str())
         .val("username", app.bot_username.as_str())
         .val("discriminator", app.bot_discriminator.as_str())
         .opt("avatar", app.bot_avatar.as_deref())
         .opt("banner", app.bot_banner.as_deref())
-        .opt("bio", app.bot_bio.as_deref());
+        .opt("bio", app.bot_bio.as_deref())
+}
+
+/// The bot object inside application responses, with `token` only when given.
+pub(crate) fn bot(store: &Store, app: &App, token: Option<&str>) -> String {
+    let mfa = owner_has_mfa(store, app);
+    let mut o = bot_identity(app);
     if let Some(t) = token {
         o = o.val("token", t);
     }
@@ -67,13 +72,18 @@ pub(crate) fn app(store: &Store, app: &App, secrets: Secrets<'_>) -> String {
     }
 }
 
-/// `ApplicationPublicResponse`.
-pub(crate) fn public_app(store: &Store, app: &App) -> String {
+/// The fields the public views of an application open with, up to `description`.
+pub(crate) fn app_identity(app: &App) -> JObj {
     JObj::new()
         .val("id", app.id.as_str())
         .val("name", app.name.as_str())
         .val("icon", Value::Null)
         .val("description", Value::Null)
+}
+
+/// `ApplicationPublicResponse`.
+pub(crate) fn public_app(store: &Store, app: &App) -> String {
+    app_identity(app)
         .val("redirect_uris", app.redirect_uris.clone())
         .val("scopes", json!(["bot"]))
         .val("bot_public", app.bot_public)
@@ -82,18 +92,21 @@ pub(crate) fn public_app(store: &Store, app: &App) -> String {
         .finish()
 }
 
+/// The fields a user object opens with, up to `avatar_color`.
+pub(crate) fn user_identity(u: &User) -> JObj {
+    JObj::new()
+        .val("id", u.id.as_str())
+        .val("username", u.username.as_str())
+        .val("discriminator", u.discriminator.as_str())
+        .opt("global_name", u.global_name.as_deref())
+        .val("avatar", Value::Null)
+        .val("avatar_color", Value::Null)
+}
+
 /// A partial user, as the `owner` of an application.
 fn partial_user(user: Option<&User>) -> String {
     match user {
-        Some(u) => JObj::new()
-            .val("id", u.id.as_str())
-            .val("username", u.username.as_str())
-            .val("discriminator", u.discriminator.as_str())
-            .opt("global_name", u.global_name.as_deref())
-            .val("avatar", Value::Null)
-            .val("avatar_color", Value::Null)
-            .val("flags", 0)
-            .finish(),
+        Some(u) => user_identity(u).val("flags", 0).finish(),
         None => JObj::new()
             .val("id", "0")
             .val("username", "Fluxer")
@@ -109,11 +122,7 @@ fn partial_user(user: Option<&User>) -> String {
 /// `ApplicationsMeResponse`, what a bot sees of its own application.
 pub(crate) fn app_for_bot(store: &Store, app: &App) -> String {
     let owner = app.owner_id.as_ref().and_then(|id| store.users.get(id));
-    JObj::new()
-        .val("id", app.id.as_str())
-        .val("name", app.name.as_str())
-        .val("icon", Value::Null)
-        .val("description", Value::Null)
+    app_identity(app)
         .val("bot_public", app.bot_public)
         .val("bot_require_code_grant", app.bot_require_code_grant)
         .val("verify_key", VERIFY_KEY)
@@ -125,15 +134,7 @@ pub(crate) fn app_for_bot(store: &Store, app: &App) -> String {
 
 /// `BotProfileResponse`.
 pub(crate) fn bot_profile(app: &App) -> String {
-    JObj::new()
-        .val("id", app.id.as_str())
-        .val("username", app.bot_username.as_str())
-        .val("discriminator", app.bot_discriminator.as_str())
-        .opt("avatar", app.bot_avatar.as_deref())
-        .opt("banner", app.bot_banner.as_deref())
-        .opt("bio", app.bot_bio.as_deref())
-        .val("flags", app.bot_flags)
-        .finish()
+    bot_identity(app).val("flags", app.bot_flags).finish()
 }
 
 /// How `/users/@me` was reached.
@@ -144,6 +145,43 @@ pub(crate) enum Viewer {
     OAuth { email: bool },
 }
 
+/// The fields of a user object from `premium_type` on, for a user without premium; `None`
+/// dates are `null`.
+fn user_tail(
+    o: JObj,
+    password_last_changed_at: Option<&str>,
+    nsfw_allowed: bool,
+    agreed_at: Option<&str>,
+) -> String {
+    o.val("premium_type", 0)
+        .val("premium_since", Value::Null)
+        .val("premium_until", Value::Null)
+        .val("premium_will_cancel", false)
+        .val("premium_billing_cycle", Value::Null)
+        .val("premium_lifetime_sequence", Value::Null)
+        .val("premium_grace_ends_at", Value::Null)
+        .val("premium_discriminator", false)
+        .val("premium_badge_hidden", false)
+        .val("premium_badge_masked", false)
+        .val("premium_badge_timestamp_hidden", false)
+        .val("premium_badge_sequence_hidden", false)
+        .val("premium_purchase_disabled", false)
+        .val("premium_enabled_override", false)
+        .val("premium_perks_disabled", false)
+        .opt("password_last_changed_at", password_last_changed_at)
+        .val("last_voice_activity_sharing_change_at", Value::Null)
+        .val("required_actions", json!([]))
+        .val("nsfw_allowed", nsfw_allowed)
+        .val("has_dismissed_premium_onboarding", false)
+        .val("has_ever_purchased", false)
+        .val("has_unread_gift_inventory", false)
+        .val("unread_gift_inventory_count", 0)
+        .val("pending_bulk_message_deletion", Value::Null)
+        .opt("terms_agreed_at", agreed_at)
+        .opt("privacy_agreed_at", agreed_at)
+        .finish()
+}
+
 /// The private user object of `GET /users/@me`.
 pub(crate) fn private_user(u: &User, viewer: Viewer) -> String {
     let created = iso_millis(u.created_ms);
@@ -151,13 +189,7 @@ pub(crate) fn private_user(u: &User, viewer: Viewer) -> String {
         Viewer::Session => (true, true),
         Viewer::OAuth { email } => (false, email),
     };
-    let mut o = JObj::new()
-        .val("id", u.id.as_str())
-        .val("username", u.username.as_str())
-        .val("discriminator", u.discriminator.as_str())
-        .opt("global_name", u.global_name.as_deref())
-        .val("avatar", Value::Null)
-        .val("avatar_color", Value::Null)
+    let mut o = user_identity(u)
         .val("flags", 0)
         .val("is_staff", false)
         .val("acls", json!([]))
@@ -178,42 +210,17 @@ pub(crate) fn private_user(u: &User, viewer: Viewer) -> String {
     if u.has_mfa() {
         o = o.val("authenticator_types", json!([0]));
     }
-    o.val("verified", true)
-        .raw("premium_type", "0")
-        .val("premium_since", Value::Null)
-        .val("premium_until", Value::Null)
-        .val("premium_will_cancel", false)
-        .val("premium_billing_cycle", Value::Null)
-        .val("premium_lifetime_sequence", Value::Null)
-        .val("premium_grace_ends_at", Value::Null)
-        .val("premium_discriminator", false)
-        .val("premium_badge_hidden", false)
-        .val("premium_badge_masked", false)
-        .val("premium_badge_timestamp_hidden", false)
-        .val("premium_badge_sequence_hidden", false)
-        .val("premium_purchase_disabled", false)
-        .val("premium_enabled_override", false)
-        .val("premium_perks_disabled", false)
-        .opt(
-            "password_last_changed_at",
-            session.then_some(created.as_str()),
-        )
-        .val("last_voice_activity_sharing_change_at", Value::Null)
-        .val("required_actions", json!([]))
-        .val("nsfw_allowed", session)
-        .val("has_dismissed_premium_onboarding", false)
-        .val("has_ever_purchased", false)
-        .val("has_unread_gift_inventory", false)
-        .val("unread_gift_inventory_count", 0)
-        .val("pending_bulk_message_deletion", Value::Null)
-        .val("terms_agreed_at", created.as_str())
-        .val("privacy_agreed_at", created.as_str())
-        .finish()
+    user_tail(
+        o.val("verified", true),
+        session.then_some(created.as_str()),
+        session,
+        Some(&created),
+    )
 }
 
 /// `GET /users/@me` for a bot.
 pub(crate) fn bot_user(app: &App) -> String {
-    JObj::new()
+    let o = JObj::new()
         .val("id", app.id.as_str())
         .val("username", app.bot_username.as_str())
         .val("discriminator", app.bot_discriminator.as_str())
@@ -235,32 +242,6 @@ pub(crate) fn bot_user(app: &App) -> String {
         .opt("banner", app.bot_banner.as_deref())
         .val("banner_color", Value::Null)
         .val("mfa_enabled", false)
-        .val("verified", false)
-        .val("premium_type", 0)
-        .val("premium_since", Value::Null)
-        .val("premium_until", Value::Null)
-        .val("premium_will_cancel", false)
-        .val("premium_billing_cycle", Value::Null)
-        .val("premium_lifetime_sequence", Value::Null)
-        .val("premium_grace_ends_at", Value::Null)
-        .val("premium_discriminator", false)
-        .val("premium_badge_hidden", false)
-        .val("premium_badge_masked", false)
-        .val("premium_badge_timestamp_hidden", false)
-        .val("premium_badge_sequence_hidden", false)
-        .val("premium_purchase_disabled", false)
-        .val("premium_enabled_override", false)
-        .val("premium_perks_disabled", false)
-        .val("password_last_changed_at", Value::Null)
-        .val("last_voice_activity_sharing_change_at", Value::Null)
-        .val("required_actions", json!([]))
-        .val("nsfw_allowed", true)
-        .val("has_dismissed_premium_onboarding", false)
-        .val("has_ever_purchased", false)
-        .val("has_unread_gift_inventory", false)
-        .val("unread_gift_inventory_count", 0)
-        .val("pending_bulk_message_deletion", Value::Null)
-        .val("terms_agreed_at", Value::Null)
-        .val("privacy_agreed_at", Value::Null)
-        .finish()
+        .val("verified", false);
+    user_tail(o, None, true, None)
 }
