@@ -55,14 +55,27 @@ fn pkce_ok(pkce: &Option<(String, String)>, verifier: Option<&str>) -> bool {
     }
 }
 
-fn token_body(access: &str, refresh: &str, expires_in: u64, scopes: &[&str]) -> String {
-    JObj::new()
-        .val("access_token", access)
-        .val("token_type", "Bearer")
-        .val("expires_in", expires_in)
-        .val("refresh_token", refresh)
-        .val("scope", scopes.join(" "))
-        .finish()
+/// Issues a new access/refresh pair and answers with the token response.
+fn issue(
+    store: &mut Store,
+    app: &App,
+    user_id: &str,
+    scopes: Vec<&'static str>,
+    now: u64,
+    s: &Settings,
+) -> Response {
+    let scope = scopes.join(" ");
+    let (access, refresh) =
+        store.issue_pair(&app.id, user_id, scopes, now, s.access_ms, s.refresh_ms);
+    reply::ok(
+        JObj::new()
+            .val("access_token", access)
+            .val("token_type", "Bearer")
+            .val("expires_in", s.access_ms / 1000)
+            .val("refresh_token", refresh)
+            .val("scope", scope)
+            .finish(),
+    )
 }
 
 fn exchange_code(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
@@ -79,16 +92,7 @@ fn exchange_code(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settin
         return reply::invalid_grant();
     }
     store.codes.remove(code);
-    let scopes = found.scopes.clone();
-    let (a, r) = store.issue_pair(
-        &app.id,
-        &found.user_id,
-        found.scopes,
-        now,
-        s.access_ms,
-        s.refresh_ms,
-    );
-    reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
+    issue(store, app, &found.user_id, found.scopes, now, s)
 }
 
 fn rotate_refresh(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
@@ -101,16 +105,7 @@ fn rotate_refresh(store: &mut Store, app: &App, form: &Form, now: u64, s: &Setti
         return reply::invalid_grant();
     };
     store.refresh.remove(token);
-    let scopes = old.scopes.clone();
-    let (a, r) = store.issue_pair(
-        &app.id,
-        &old.user_id,
-        old.scopes,
-        now,
-        s.access_ms,
-        s.refresh_ms,
-    );
-    reply::ok(token_body(&a, &r, s.access_ms / 1000, &scopes))
+    issue(store, app, &old.user_id, old.scopes, now, s)
 }
 
 /// `POST /oauth2/token`.
