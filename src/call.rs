@@ -42,7 +42,6 @@ pub(crate) enum CallOutcome {
         status: u16,
         limit: usize,
     },
-    Transport,
     SessionRevoked,
 }
 
@@ -59,7 +58,6 @@ pub(crate) fn record(outcome: CallOutcome) {
                 seen.status = Some(status);
                 seen.too_large = Some(limit);
             }
-            CallOutcome::Transport => {}
             CallOutcome::SessionRevoked => seen.session_revoked = true,
         }
     });
@@ -68,6 +66,17 @@ pub(crate) fn record(outcome: CallOutcome) {
 /// The HTTP Basic header a token call asked for, if any.
 pub(crate) fn basic_auth() -> Option<HeaderValue> {
     CALL.try_with(|ctx| ctx.basic_auth.clone()).ok().flatten()
+}
+
+/// Runs `fut` with a fresh call context, and returns its output with what the hooks saw.
+async fn scoped<F: Future>(basic_auth: Option<HeaderValue>, fut: F) -> (F::Output, Seen) {
+    let ctx = Arc::new(CallContext {
+        basic_auth,
+        seen: Mutex::default(),
+    });
+    let output = CALL.scope(ctx.clone(), fut).await;
+    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    (output, seen)
 }
 
 /// Runs one generated call and turns its error into [`Error`].
@@ -79,12 +88,7 @@ pub(crate) async fn run<T, F>(
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorBody>>>,
 {
-    let ctx = Arc::new(CallContext {
-        basic_auth,
-        seen: Mutex::default(),
-    });
-    let result = CALL.scope(ctx.clone(), call).await;
-    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (result, seen) = scoped(basic_auth, call).await;
     match result {
         Ok(value) => Ok(value),
         Err(err) => Err(convert(operation, err, seen).await),
@@ -98,11 +102,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     operation: &'static str,
     request: reqwest::Request,
 ) -> Result<T, Error> {
-    let ctx = Arc::new(CallContext::default());
-    let result = CALL
-        .scope(ctx.clone(), api.execute(request, operation))
-        .await;
-    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (result, seen) = scoped(None, api.execute(request, operation)).await;
     if let Some(limit) = seen.too_large {
         return Err(Error::ResponseTooLarge { operation, limit });
     }
@@ -124,11 +124,31 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
             )
         });
     }
-    Err(match serde_json::from_slice::<types::ErrorBody>(&body) {
-        Ok(parsed) => from_body(operation, status, &headers, parsed, seen.session_revoked),
-        Err(_) if status == 429 => rate_limited(operation, seen.rate_limit.unwrap_or_default()),
-        Err(e) => undecodable(operation, status, &body, &e.to_string()),
-    })
+    Err(from_raw(operation, status, &headers, &body, &seen))
+}
+
+/// The typed error of a non-success answer read from its raw body: a Fluxer or OAuth2 error body, a
+/// rate limit said only by headers, a redirect, or an undecodable answer.
+fn from_raw(
+    operation: &'static str,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+    seen: &Seen,
+) -> Error {
+    match serde_json::from_slice::<types::ErrorBody>(body) {
+        Ok(parsed) if status >= 400 => {
+            from_body(operation, status, headers, parsed, seen.session_revoked)
+        }
+        _ if status == 429 => rate_limited(operation, seen.rate_limit.clone().unwrap_or_default()),
+        Ok(_) => undecodable(
+            operation,
+            status,
+            body,
+            "an answer the spec does not describe",
+        ),
+        Err(e) => undecodable(operation, status, body, &e.to_string()),
+    }
 }
 
 /// A 429 whose body says nothing (a proxy's page): the headers still say how long to wait.
@@ -180,17 +200,7 @@ async fn convert(
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             match response.bytes().await {
-                Ok(body) => match serde_json::from_slice::<types::ErrorBody>(&body) {
-                    Ok(parsed) if status >= 400 => {
-                        from_body(operation, status, &headers, parsed, seen.session_revoked)
-                    }
-                    _ => undecodable(
-                        operation,
-                        status,
-                        &body,
-                        "an answer the spec does not describe",
-                    ),
-                },
+                Ok(body) => from_raw(operation, status, &headers, &body, &seen),
                 Err(e) => transport(operation, &e),
             }
         }

@@ -211,24 +211,26 @@ impl crate::generated::Client {
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
+        // Every attempt but the last sends a copy; the last (or the only one, for a body that cannot
+        // be copied) sends the request itself.
+        let mut request = Some(request);
         loop {
             attempt += 1;
-            let this_try = request.try_clone();
-            let to_send = match this_try {
-                Some(r) => r,
-                None => return self.client().execute(request).await,
+            let original = request.as_ref().expect("kept until the last attempt");
+            let (to_send, can_retry) = match original.try_clone() {
+                Some(copy) if attempt <= shared.retry.max_retries => (copy, true),
+                _ => (request.take().expect("kept until the last attempt"), false),
             };
             if is_session {
                 shared.session_pacer.wait().await;
             }
             let sent_at = Instant::now();
-            let result = self.client().execute(to_send).await;
-            let response = match result {
+            let response = match self.client().execute(to_send).await {
                 Ok(response) => response,
                 Err(err) => {
                     // Nothing reached the server when the connection could not be opened: safe to retry.
-                    let retry = err.is_connect()
-                        && attempt <= shared.retry.max_retries
+                    let retry = can_retry
+                        && err.is_connect()
                         && waited + CONNECT_RETRY_DELAY <= shared.retry.max_total_wait;
                     tracing::debug!(attempt, error = %err, retry, "request failed");
                     if retry {
@@ -236,13 +238,22 @@ impl crate::generated::Client {
                         waited += CONNECT_RETRY_DELAY;
                         continue;
                     }
-                    call::record(CallOutcome::Transport);
                     return Err(err);
                 }
             };
-            let status = response.status();
-            let headers = response.headers().clone();
-            let rate_limit = RateLimitInfo::from_headers(&headers);
+            let (parts, body) = match read_capped(response, shared.max_response_bytes).await? {
+                Capped::Whole(parts, body) => (parts, body),
+                Capped::TooLarge(parts) => {
+                    call::record(CallOutcome::TooLarge {
+                        status: parts.0.as_u16(),
+                        limit: shared.max_response_bytes,
+                    });
+                    return Ok(rebuild(parts, bytes::Bytes::new()));
+                }
+            };
+            let (status, _, headers) = &parts;
+            let status = *status;
+            let rate_limit = RateLimitInfo::from_headers(headers);
             if let Some(info) = &rate_limit {
                 *shared
                     .last_rate_limit
@@ -252,35 +263,32 @@ impl crate::generated::Client {
             if let Some(token) = headers.get(SUDO_HEADER).and_then(|v| v.to_str().ok()) {
                 state.sudo.store(token);
             }
-            let body = match read_capped(response, shared.max_response_bytes).await {
-                Ok(Capped::Whole(parts, body)) => (parts, body),
-                Ok(Capped::TooLarge(parts)) => {
-                    call::record(CallOutcome::TooLarge {
-                        status: status.as_u16(),
-                        limit: shared.max_response_bytes,
-                    });
-                    return Ok(rebuild(parts, bytes::Bytes::new()));
-                }
-                Err(err) => {
-                    call::record(CallOutcome::Transport);
-                    return Err(err);
-                }
-            };
             tracing::debug!(
                 attempt,
                 status = status.as_u16(),
                 elapsed_ms = sent_at.elapsed().as_millis() as u64,
                 "answer"
             );
+            // Only these two answers need their body read here; parse it once.
+            let json = matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::FORBIDDEN
+            )
+            .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
+            .flatten();
+            let field = |name: &str| json.as_ref().and_then(|v| v.get(name));
             if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = retry_wait(&body.1, rate_limit.as_ref());
-                let global =
-                    rate_limit.as_ref().is_some_and(|r| r.global) || body_says_global(&body.1);
+                let wait = field("retry_after")
+                    .and_then(serde_json::Value::as_f64)
+                    .and_then(duration_from_secs)
+                    .or_else(|| rate_limit.as_ref().and_then(|h| h.retry_after))
+                    .unwrap_or(Duration::from_secs(1));
+                let global = rate_limit.as_ref().is_some_and(|r| r.global)
+                    || field("global").and_then(serde_json::Value::as_bool) == Some(true);
                 if global && is_session {
                     state.hit_global_limit.store(true, Ordering::Relaxed);
                 }
-                let retry = attempt <= shared.retry.max_retries
-                    && waited + wait <= shared.retry.max_total_wait;
+                let retry = can_retry && waited + wait <= shared.retry.max_total_wait;
                 tracing::debug!(
                     attempt,
                     wait_ms = wait.as_millis() as u64,
@@ -294,7 +302,9 @@ impl crate::generated::Client {
                     continue;
                 }
             }
-            if status == StatusCode::FORBIDDEN && body_has_code(&body.1, "SUDO_MODE_REQUIRED") {
+            if status == StatusCode::FORBIDDEN
+                && field("code").and_then(serde_json::Value::as_str) == Some("SUDO_MODE_REQUIRED")
+            {
                 state.sudo.clear();
             }
             if status == StatusCode::UNAUTHORIZED
@@ -311,7 +321,7 @@ impl crate::generated::Client {
             span.record("status", status.as_u16());
             span.record("attempts", attempt);
             span.record("duration_ms", started.elapsed().as_millis() as u64);
-            return Ok(rebuild(body.0, body.1));
+            return Ok(rebuild(parts, body));
         }
     }
 }
@@ -360,27 +370,4 @@ fn rebuild((status, version, headers): Parts, body: bytes::Bytes) -> reqwest::Re
         .body(body)
         .unwrap_or_else(|_| http::Response::new(bytes::Bytes::new()));
     reqwest::Response::from(response)
-}
-
-/// How long a 429 asks to wait: the body's decimal `retry_after`, else `Retry-After`, else 1 s.
-fn retry_wait(body: &[u8], headers: Option<&RateLimitInfo>) -> Duration {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("retry_after")?.as_f64())
-        .and_then(duration_from_secs)
-        .or_else(|| headers.and_then(|h| h.retry_after))
-        .unwrap_or(Duration::from_secs(1))
-}
-
-fn body_says_global(body: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("global")?.as_bool())
-        .unwrap_or(false)
-}
-
-fn body_has_code(body: &[u8], code: &str) -> bool {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .is_some_and(|v| v.get("code").and_then(|c| c.as_str()) == Some(code))
 }
