@@ -19,11 +19,9 @@ async fn create_returns_secrets_once() {
     let ctx = Ctx::new().await;
     let alice = ctx.emu.alice();
     let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&alice.session_token),
-            Some(json!({"name": "  My Cool App! ", "redirect_uris": [CB]})),
+        .post_app(
+            &alice.session_token,
+            json!({"name": "  My Cool App! ", "redirect_uris": [CB]}),
         )
         .await;
     assert_eq!(a.status, 200);
@@ -170,12 +168,7 @@ async fn at_most_25_applications() {
         ctx.create_app(&alice, CB).await;
     }
     let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&alice.session_token),
-            Some(json!({"name": "one too many"})),
-        )
+        .post_app(&alice.session_token, json!({"name": "one too many"}))
         .await;
     assert_eq!(
         (a.status, a.json()["code"].as_str().unwrap()),
@@ -200,14 +193,7 @@ async fn captcha_switch() {
         http: common::client(),
     };
     let s = ctx.emu.alice().session_token;
-    let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&s),
-            Some(json!({"name": "c"})),
-        )
-        .await;
+    let a = ctx.post_app(&s, json!({"name": "c"})).await;
     assert_eq!(
         (a.status, a.json()["code"].as_str().unwrap()),
         (400, "CAPTCHA_REQUIRED")
@@ -230,14 +216,7 @@ async fn captcha_switch() {
     );
     assert_eq!(with("invalid-token").await.unwrap().status(), 400);
     ctx.emu.set_captcha_required(false);
-    let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&s),
-            Some(json!({"name": "c"})),
-        )
-        .await;
+    let a = ctx.post_app(&s, json!({"name": "c"})).await;
     assert_eq!(a.status, 200);
 }
 
@@ -365,12 +344,7 @@ async fn bot_of_mfa_owner_reports_mfa() {
         totp: true,
     });
     let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&carol.session_token),
-            Some(json!({"name": "m"})),
-        )
+        .post_app(&carol.session_token, json!({"name": "m"}))
         .await
         .json();
     assert_eq!(a["bot"]["mfa_enabled"], true);

@@ -479,12 +479,7 @@ async fn redirect_uri_normalisation_and_queries() {
     let ctx = Ctx::new().await;
     let alice = ctx.emu.alice();
     let a = ctx
-        .send_json(
-            "POST",
-            "/oauth2/applications",
-            Some(&alice.session_token),
-            Some(json!({"name": "n", "redirect_uris": ["https://bare.example.com", "https://x.example/p?x=1"]})),
-        )
+        .post_app(&alice.session_token, json!({"name": "n", "redirect_uris": ["https://bare.example.com", "https://x.example/p?x=1"]}))
         .await
         .json();
     let (app, secret) = (

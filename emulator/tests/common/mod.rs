@@ -112,14 +112,18 @@ impl Ctx {
         answer(b.send().await.expect("send")).await
     }
 
+    /// `POST /oauth2/applications` with `body`, as the holder of `session`.
+    pub async fn post_app(&self, session: &str, body: Value) -> Answer {
+        self.send_json("POST", "/oauth2/applications", Some(session), Some(body))
+            .await
+    }
+
     /// Creates an application for `user` and returns `(id, client_secret, bot_token)`.
     pub async fn create_app(&self, user: &SeededUser, redirect: &str) -> (String, String, String) {
         let a = self
-            .send_json(
-                "POST",
-                "/oauth2/applications",
-                Some(&user.session_token),
-                Some(json!({"name": "Test App", "redirect_uris": [redirect]})),
+            .post_app(
+                &user.session_token,
+                json!({"name": "Test App", "redirect_uris": [redirect]}),
             )
             .await;
         assert_eq!(a.status, 200, "{}", a.text);
