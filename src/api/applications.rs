@@ -41,7 +41,6 @@ impl FluxerClient {
         B::Error: std::fmt::Display,
     {
         const OP: &str = "create_oauth_application";
-        self.check(OP)?;
         let body: types::ApplicationCreateRequest = validate::body(OP, body)?;
         validate::redirect_uris(OP, body.redirect_uris.as_deref().unwrap_or_default())?;
         let mut call = self.api.create_oauth_application().body(body);
@@ -207,7 +206,6 @@ impl FluxerClient {
         operation: &'static str,
         sudo: Option<&SudoVerification>,
     ) -> Result<types::SudoVerificationSchema, Error> {
-        self.check(operation)?;
         match sudo {
             Some(proof) => {
                 proof

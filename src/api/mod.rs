@@ -17,7 +17,17 @@ impl FluxerClient {
         operation: &'static str,
         call: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorBody>>>,
     ) -> Result<T, Error> {
+        self.send_with_basic(operation, None, call).await
+    }
+
+    /// [`Self::send`], with the HTTP Basic client authentication a token call asks for.
+    pub(crate) async fn send_with_basic<T>(
+        &self,
+        operation: &'static str,
+        basic_auth: Option<reqwest::header::HeaderValue>,
+        call: impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorBody>>>,
+    ) -> Result<T, Error> {
         self.check(operation)?;
-        Ok(call::run(operation, None, call).await?.into_inner())
+        Ok(call::run(operation, basic_auth, call).await?.into_inner())
     }
 }

@@ -28,7 +28,6 @@ impl FluxerClient {
         B::Error: std::fmt::Display,
     {
         const OP: &str = "provide_oauth2_consent";
-        self.check(OP)?;
         let body: types::AuthorizeConsentRequest = crate::validate::body(OP, body)?;
         if body.guild_id.is_some() && body.channel_id.is_some() {
             return Err(Error::InvalidInput {

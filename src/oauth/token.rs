@@ -7,7 +7,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use crate::{
-    Error, FluxerClient, Secret, call,
+    Error, FluxerClient, Secret,
     oauth::{authorize::RedirectUri, pkce::PkceVerifier},
     types, validate,
 };
@@ -236,8 +236,7 @@ impl FluxerClient {
             client_secret,
         };
         let call = self.api.introspect_oauth2_token().body(body).send();
-        self.check(OP)?;
-        Ok(call::run(OP, basic, call).await?.into_inner())
+        self.send_with_basic(OP, basic, call).await
     }
 
     /// Revokes a token (`revoke_oauth2_token`).
@@ -263,8 +262,7 @@ impl FluxerClient {
             client_secret,
         };
         let call = self.api.revoke_oauth2_token().body(body).send();
-        self.check(OP)?;
-        call::run(OP, basic, call).await.map(|_| ())
+        self.send_with_basic(OP, basic, call).await
     }
 
     async fn token_call(
@@ -273,9 +271,8 @@ impl FluxerClient {
         request: types::TokenRequest,
         basic: Option<HeaderValue>,
     ) -> Result<TokenSet, Error> {
-        self.check(operation)?;
         let call = self.api.exchange_oauth2_token().body(request).send();
-        let response = call::run(operation, basic, call).await?.into_inner();
+        let response = self.send_with_basic(operation, basic, call).await?;
         Ok(TokenSet::from_response(response, SystemTime::now()))
     }
 }
