@@ -511,9 +511,9 @@ async fn a_bare_origin_redirect_uri_is_normalised_for_the_exchange() {
 }
 
 /// The server compares the consent's `redirect_uri` with the registered ones character for character
-/// (a trailing-slash variant is `invalid_request`), and stores them verbatim. `AuthorizeUrl` puts the
-/// *normalised* URI in the URL, so for an application registered with a bare origin the consent page
-/// sends `https://bare.example/` and is refused.
+/// (a trailing-slash variant is `invalid_request`), and stores them verbatim. For an application
+/// registered with a bare origin, the consent built from the authorize URL must therefore carry the
+/// URI exactly as registered, and the code it yields must exchange.
 #[tokio::test]
 async fn the_authorize_url_works_for_a_bare_origin_registration() {
     bounded(async {
@@ -525,11 +525,14 @@ async fn the_authorize_url_works_for_a_bare_origin_registration() {
             .scope(Scope::Identify)
             .build()
             .unwrap();
-        // Consent for the registered URI succeeds.
+        // Consent for the registered URI succeeds: it names the URI as registered.
         let code = code_for(&alice, &request).await;
-        exchange(&anon, &app.credentials(), &code, &request)
+        let consent = json_body(&last_request(&emu, "POST", "/oauth2/authorize/consent"));
+        assert_eq!(consent["redirect_uri"], "https://bare.example");
+        let tokens = exchange(&anon, &app.credentials(), &code, &request)
             .await
             .unwrap();
+        assert_eq!(tokens.scope, "identify");
     })
     .await;
 }
