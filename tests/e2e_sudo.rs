@@ -487,12 +487,19 @@ async fn a_fresh_proof_is_used_when_the_held_sudo_token_is_stale() {
         .await
         .unwrap();
         emu.clock().advance(Duration::from_secs(6 * 60));
-        bob.reset_bot_token(
-            &app.id,
-            Some(&SudoVerification::totp(emu.totp_now(&bob_user))),
-        )
-        .await
-        .expect("a valid TOTP code passes sudo mode");
+        let code = emu.totp_now(&bob_user);
+        let reset = bob
+            .reset_bot_token(&app.id, Some(&SudoVerification::totp(code.as_str())))
+            .await
+            .expect("a valid TOTP code passes sudo mode");
+        assert_ne!(reset.token, app.bot_token, "the bot token was rotated");
+        let bot_path = format!("/oauth2/applications/{}/bot/reset-token", app.id);
+        let sent = requests_to(&emu, "POST", &bot_path);
+        assert_eq!(sent.len(), 1, "one request, with the proof");
+        assert_eq!(
+            json_body(&sent[0]),
+            serde_json::json!({ "mfa_method": "totp", "mfa_code": code })
+        );
     })
     .await;
 }
