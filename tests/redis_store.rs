@@ -215,6 +215,19 @@ impl Fixture {
         tokens
     }
 
+    /// A new authorization's pair saved as version 1 under a fresh key named after `name`: the
+    /// key, the store that saved it, and the pair.
+    async fn seed(&self, url: &str, name: &str) -> (String, RedisTokenStore, TokenSet) {
+        let key = unique_key(name);
+        let seed = RedisTokenStore::new(url, &key).expect("a Redis URL");
+        let initial = self.authorize().await;
+        assert_eq!(
+            seed.save(&initial, None).await.expect("Redis answers"),
+            SaveOutcome::Saved { version: 1 }
+        );
+        (key, seed, initial)
+    }
+
     /// A client of its own (its own connection pool), as a replica would have.
     fn client(&self) -> FluxerClient {
         emulator::builder(&self.emu)
@@ -309,13 +322,7 @@ async fn four_replicas_and_200_callers_spend_one_refresh_per_expiry() {
     bounded_by(Duration::from_secs(60), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
-        let key = unique_key("replicas");
-        let seed = RedisTokenStore::new(&url, &key).expect("a Redis URL");
-        let initial = fx.authorize().await;
-        assert_eq!(
-            seed.save(&initial, None).await.expect("Redis answers"),
-            SaveOutcome::Saved { version: 1 }
-        );
+        let (key, seed, initial) = fx.seed(&url, "replicas").await;
         let mut replicas = Vec::new();
         for _ in 0..REPLICAS {
             replicas.push(fx.replica(&url, &key, Duration::from_secs(10)).await);
@@ -413,13 +420,7 @@ async fn a_dead_lease_holder_delays_the_refresh_but_nothing_is_spent_twice() {
     bounded_by(Duration::from_secs(30), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
-        let key = unique_key("dead-holder");
-        let seed = RedisTokenStore::new(&url, &key).expect("a Redis URL");
-        let initial = fx.authorize().await;
-        assert!(matches!(
-            seed.save(&initial, None).await,
-            Ok(SaveOutcome::Saved { version: 1 })
-        ));
+        let (key, seed, _) = fx.seed(&url, "dead-holder").await;
         let replicas = Arc::new(vec![
             fx.replica(&url, &key, LEASE_TTL).await,
             fx.replica(&url, &key, LEASE_TTL).await,
@@ -494,13 +495,7 @@ async fn a_refresh_whose_lease_expired_cannot_overwrite_a_newer_pair() {
     bounded_by(Duration::from_secs(30), async {
         let url = shared_redis().await;
         let fx = Fixture::start().await;
-        let key = unique_key("expired-lease");
-        let seed = RedisTokenStore::new(&url, &key).expect("a Redis URL");
-        let initial = fx.authorize().await;
-        assert!(matches!(
-            seed.save(&initial, None).await,
-            Ok(SaveOutcome::Saved { version: 1 })
-        ));
+        let (key, seed, _) = fx.seed(&url, "expired-lease").await;
         let a = fx.replica(&url, &key, LEASE_TTL).await;
         let b = fx.replica(&url, &key, LEASE_TTL).await;
         fx.emu.clear_requests();
