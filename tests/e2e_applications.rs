@@ -103,7 +103,7 @@ async fn create_refuses_a_101_character_name_before_sending() {
 }
 
 /// The server trims before it counts (1 to 100 characters after trimming), so a 100-character name
-/// with surrounding spaces is valid; the client counts the raw string and refuses it.
+/// with surrounding spaces is valid, and the client must not refuse it by counting the raw string.
 #[tokio::test]
 async fn create_accepts_a_100_character_name_with_surrounding_spaces() {
     bounded(async {
