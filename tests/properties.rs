@@ -962,8 +962,9 @@ fn error_bodies_convert_by_their_shape() {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// A 429 from a proxy or CDN often has an HTML body and only `Retry-After`. After the retry budget
-/// it must still be `Error::RateLimited` with the header's wait, not a decode error.
+/// A 429 from a proxy or CDN often has an HTML body and no rate-limit headers at all: it must still
+/// be `Error::RateLimited` (with the documented fallback wait of 1 s), not a decode error. The case
+/// with a `Retry-After` header is `client_ratelimit::a_429_without_a_json_body_is_still_rate_limited`.
 #[test]
 fn a_429_with_an_html_body_is_rate_limited() {
     let rt = runtime();
@@ -973,10 +974,20 @@ fn a_429_with_an_html_body_is_rate_limited() {
         b"<html><body>Too Many Requests</body></html>".to_vec(),
     )));
     let server = rt.block_on(scripted_server(script));
-    let client = builder_for(&server.base_url()).build().unwrap();
+    let client = builder_for(&server.base_url())
+        .retry_policy(RetryPolicy::NONE)
+        .build()
+        .unwrap();
     let (_, result) = rt.block_on(call(&client, false));
     match result {
-        Err(Error::RateLimited { .. }) => {}
+        Err(Error::RateLimited {
+            retry_after,
+            global,
+            ..
+        }) => {
+            assert_eq!(retry_after, Duration::from_secs(1));
+            assert!(!global);
+        }
         other => panic!("expected RateLimited, got {other:?}"),
     }
 }
