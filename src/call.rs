@@ -1,97 +1,140 @@
-//! One call's context: what the hooks saw (status, size cap, revoked session) and the conversion of the
-//! generated client's error into [`crate::Error`].
-
-use std::sync::{Arc, Mutex};
+//! The end of the one call path: a generated call's answer becomes [`crate::Response`], and every
+//! failure one [`crate::Error`], built from the status, headers and body the server sent.
 
 use progenitor_client::ResponseValue;
-use reqwest::header::HeaderValue;
+use reqwest::header::HeaderMap;
 
 use crate::{
-    Error,
+    Error, FluxerClient, OperationSpec, Response,
     error::{ApiErrorCode, FieldError, OAuthErrorKind, SudoMethods, TransportKind},
+    hooks::{ClientState, TooLarge},
+    operations::CredentialKind,
     ratelimit::{RateLimitInfo, duration_from_secs},
     types,
 };
 
-tokio::task_local! {
-    static CALL: Arc<CallContext>;
+/// The generated calls' error: every answer outside 2xx arrives whole as `UnexpectedResponse`.
+pub(crate) type GeneratedError = progenitor_client::Error<()>;
+
+/// An input refused before anything was sent.
+pub(crate) fn invalid(op: &OperationSpec, message: String) -> Error {
+    Error::InvalidInput {
+        operation: op.id,
+        message,
+    }
 }
 
-/// What one call asks of the hooks and what they observed.
-#[derive(Debug, Default)]
-struct CallContext {
-    basic_auth: Option<HeaderValue>,
-    seen: Mutex<Seen>,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Seen {
-    status: Option<u16>,
-    rate_limit: Option<RateLimitInfo>,
-    too_large: Option<usize>,
-    session_revoked: bool,
-}
-
-/// What the hooks report about the answer.
-pub(crate) enum CallOutcome {
-    Answered {
-        status: u16,
-        rate_limit: Option<RateLimitInfo>,
-    },
-    TooLarge {
-        status: u16,
-        limit: usize,
-    },
-    SessionRevoked,
-}
-
-/// Called by the hooks; a no-op outside [`run`] (when the generated client is used directly).
-pub(crate) fn record(outcome: CallOutcome) {
-    let _ = CALL.try_with(|ctx| {
-        let mut seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner());
-        match outcome {
-            CallOutcome::Answered { status, rate_limit } => {
-                seen.status = Some(status);
-                seen.rate_limit = rate_limit;
-            }
-            CallOutcome::TooLarge { status, limit } => {
-                seen.status = Some(status);
-                seen.too_large = Some(limit);
-            }
-            CallOutcome::SessionRevoked => seen.session_revoked = true,
+/// Awaits one generated call and gives its answer, or the typed error.
+pub(crate) async fn send<T>(
+    client: &FluxerClient,
+    op: &'static OperationSpec,
+    call: impl Future<Output = Result<ResponseValue<T>, GeneratedError>>,
+) -> Result<Response<T>, Error> {
+    match call.await {
+        Ok(value) => {
+            let status = value.status().as_u16();
+            let rate_limit = RateLimitInfo::from_headers(value.headers());
+            Ok(Response::new(value.into_inner(), status, rate_limit))
         }
-    });
+        Err(err) => Err(convert(&client.api.inner, op, err).await),
+    }
 }
 
-/// The HTTP Basic header a token call asked for, if any.
-pub(crate) fn basic_auth() -> Option<HeaderValue> {
-    CALL.try_with(|ctx| ctx.basic_auth.clone()).ok().flatten()
+async fn convert(state: &ClientState, op: &'static OperationSpec, err: GeneratedError) -> Error {
+    use progenitor_client::Error as P;
+    let operation = op.id;
+    let limit = state.shared.max_response_bytes;
+    match err {
+        // The hooks refused the credential (or it cannot be sent); the message says which.
+        P::Custom(message) => from_refusal(&message).unwrap_or(Error::InvalidInput {
+            operation,
+            message: message
+                .strip_prefix(operation)
+                .and_then(|m| m.strip_prefix(": invalid input: "))
+                .unwrap_or(&message)
+                .to_owned(),
+        }),
+        P::InvalidRequest(message) => Error::InvalidInput { operation, message },
+        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+            transport(operation, &e, limit)
+        }
+        P::InvalidResponsePayload(body, e) => {
+            undecodable(operation, op.ok_status, &body, &e.to_string())
+        }
+        // progenitor decodes only the spec's 2xx answers; errors come here with the body unread.
+        P::ErrorResponse(value) => undecodable(
+            operation,
+            value.status().as_u16(),
+            b"",
+            "an error answer with no body",
+        ),
+        P::UnexpectedResponse(response) => {
+            let status = response.status().as_u16();
+            if response.extensions().get::<TooLarge>().is_some() {
+                return Error::ResponseTooLarge { operation, limit };
+            }
+            let headers = response.headers().clone();
+            match response.bytes().await {
+                Ok(body) => {
+                    let revoked = status == 401
+                        && state.kind() == Some(CredentialKind::Session)
+                        && state
+                            .hit_global_limit
+                            .load(std::sync::atomic::Ordering::Relaxed);
+                    from_raw(operation, status, &headers, &body, revoked)
+                }
+                Err(e) => transport(operation, &e, limit),
+            }
+        }
+    }
 }
 
-/// Runs `fut` with a fresh call context, and returns its output with what the hooks saw.
-async fn scoped<F: Future>(basic_auth: Option<HeaderValue>, fut: F) -> (F::Output, Seen) {
-    let ctx = Arc::new(CallContext {
-        basic_auth,
-        seen: Mutex::default(),
-    });
-    let output = CALL.scope(ctx.clone(), fut).await;
-    let seen = ctx.seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    (output, seen)
+/// Reads back the refusal the hooks wrote ([`Error::CredentialNotAccepted`]'s message).
+fn from_refusal(message: &str) -> Option<Error> {
+    let (id, rest) = message.split_once(" does not accept ")?;
+    let op = OperationSpec::find(id)?;
+    let (given, _) = rest.split_once(": it takes ")?;
+    let given = match given {
+        "calls without a credential" => None,
+        phrase => Some(CredentialKind::from_phrase(phrase)?),
+    };
+    Some(Error::CredentialNotAccepted {
+        operation: op.id,
+        given,
+        accepted: op.accepts,
+    })
 }
 
-/// Runs one generated call and turns its error into [`Error`].
-pub(crate) async fn run<T, F>(
-    operation: &'static str,
-    basic_auth: Option<HeaderValue>,
-    call: F,
-) -> Result<ResponseValue<T>, Error>
-where
-    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<types::ErrorBody>>>,
-{
-    let (result, seen) = scoped(basic_auth, call).await;
-    match result {
-        Ok(value) => Ok(value),
-        Err(err) => Err(convert(operation, err, seen).await),
+/// For callers of the generated client ([`FluxerClient::api`]): its errors as [`Error`]. A refusal of
+/// the credential by the hooks becomes [`Error::CredentialNotAccepted`]. An error answer's body was
+/// not read here; the typed calls on [`FluxerClient`] read it and say more.
+impl From<GeneratedError> for Error {
+    fn from(err: GeneratedError) -> Self {
+        use progenitor_client::Error as P;
+        const OPERATION: &str = "generated call";
+        match err {
+            P::Custom(message) => from_refusal(&message).unwrap_or(Error::InvalidInput {
+                operation: OPERATION,
+                message,
+            }),
+            P::InvalidRequest(message) => Error::InvalidInput {
+                operation: OPERATION,
+                message,
+            },
+            P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
+                transport(OPERATION, &e, 0)
+            }
+            P::InvalidResponsePayload(body, e) => undecodable(OPERATION, 200, &body, &e.to_string()),
+            P::ErrorResponse(value) => {
+                undecodable(OPERATION, value.status().as_u16(), b"", "an error answer")
+            }
+            P::UnexpectedResponse(response) => undecodable(
+                OPERATION,
+                response.status().as_u16(),
+                b"",
+                "an error answer (use the typed call on FluxerClient to read it)",
+            ),
+        }
     }
 }
 
@@ -102,17 +145,20 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     operation: &'static str,
     request: reqwest::Request,
 ) -> Result<T, Error> {
-    let (result, seen) = scoped(None, api.execute(request, operation)).await;
-    if let Some(limit) = seen.too_large {
+    let limit = api.inner.shared.max_response_bytes;
+    let response = api
+        .execute(request, operation)
+        .await
+        .map_err(|e| transport(operation, &e, limit))?;
+    let status = response.status().as_u16();
+    if response.extensions().get::<TooLarge>().is_some() {
         return Err(Error::ResponseTooLarge { operation, limit });
     }
-    let response = result.map_err(|e| transport(operation, &e))?;
-    let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response
         .bytes()
         .await
-        .map_err(|e| transport(operation, &e))?;
+        .map_err(|e| transport(operation, &e, limit))?;
     if (200..300).contains(&status) {
         let source: &[u8] = if body.is_empty() { b"null" } else { &body };
         return serde_json::from_slice(source).map_err(|e| {
@@ -124,7 +170,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
             )
         });
     }
-    Err(from_raw(operation, status, &headers, &body, &seen))
+    Err(from_raw(operation, status, &headers, &body, false))
 }
 
 /// The typed error of a non-success answer read from its raw body: a Fluxer or OAuth2 error body, a
@@ -132,15 +178,19 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
 fn from_raw(
     operation: &'static str,
     status: u16,
-    headers: &reqwest::header::HeaderMap,
+    headers: &HeaderMap,
     body: &[u8],
-    seen: &Seen,
+    session_revoked: bool,
 ) -> Error {
     match serde_json::from_slice::<types::ErrorBody>(body) {
         Ok(parsed) if status >= 400 => {
-            from_body(operation, status, headers, parsed, seen.session_revoked)
+            from_body(operation, status, headers, parsed, session_revoked)
         }
-        _ if status == 429 => rate_limited(operation, seen.rate_limit.clone().unwrap_or_default()),
+        _ if status == 429 => rate_limited(
+            operation,
+            RateLimitInfo::from_headers(headers).unwrap_or_default(),
+        ),
+        _ if status == 401 && session_revoked => Error::SessionRevoked { operation },
         Ok(_) => undecodable(
             operation,
             status,
@@ -163,51 +213,18 @@ fn rate_limited(operation: &'static str, info: RateLimitInfo) -> Error {
     }
 }
 
-async fn convert(
-    operation: &'static str,
-    err: progenitor_client::Error<types::ErrorBody>,
-    seen: Seen,
-) -> Error {
-    use progenitor_client::Error as P;
-    let status = seen.status.unwrap_or(0);
-    if let Some(limit) = seen.too_large {
-        return Error::ResponseTooLarge { operation, limit };
+/// A failure of the HTTP stack; a body cut at the size cap is [`Error::ResponseTooLarge`].
+fn transport(operation: &'static str, e: &reqwest::Error, limit: usize) -> Error {
+    let mut source = std::error::Error::source(e);
+    let mut message = e.to_string();
+    while let Some(inner) = source {
+        if inner.is::<http_body_util::LengthLimitError>() {
+            return Error::ResponseTooLarge { operation, limit };
+        }
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
     }
-    match err {
-        P::InvalidRequest(message) | P::Custom(message) => {
-            Error::InvalidInput { operation, message }
-        }
-        P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            transport(operation, &e)
-        }
-        P::ErrorResponse(value) => {
-            let status = value.status().as_u16();
-            let headers = value.headers().clone();
-            from_body(
-                operation,
-                status,
-                &headers,
-                value.into_inner(),
-                seen.session_revoked,
-            )
-        }
-        P::InvalidResponsePayload(..) if status == 429 => {
-            // A 429 from something in front of the API (a proxy page): the headers still say how long.
-            rate_limited(operation, seen.rate_limit.unwrap_or_default())
-        }
-        P::InvalidResponsePayload(body, e) => undecodable(operation, status, &body, &e.to_string()),
-        P::UnexpectedResponse(response) => {
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            match response.bytes().await {
-                Ok(body) => from_raw(operation, status, &headers, &body, &seen),
-                Err(e) => transport(operation, &e),
-            }
-        }
-    }
-}
-
-fn transport(operation: &'static str, e: &reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         TransportKind::Timeout
     } else if e.is_connect() {
@@ -216,13 +233,6 @@ fn transport(operation: &'static str, e: &reqwest::Error) -> Error {
         TransportKind::Interrupted
     };
     // reqwest's Display names the URL, which holds no secret (ids only; tokens travel in headers and bodies).
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        message.push_str(": ");
-        message.push_str(&inner.to_string());
-        source = inner.source();
-    }
     Error::Transport {
         operation,
         kind,
@@ -251,11 +261,11 @@ fn undecodable(operation: &'static str, status: u16, body: &[u8], why: &str) -> 
     }
 }
 
-/// Builds the typed error from the one error schema the spec gives every error status.
+/// Builds the typed error from the one error schema that covers every shape the server sends.
 pub(crate) fn from_body(
     operation: &'static str,
     status: u16,
-    headers: &reqwest::header::HeaderMap,
+    headers: &HeaderMap,
     body: types::ErrorBody,
     session_revoked: bool,
 ) -> Error {

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use crate::{
     Credential, Error, generated,
     hooks::{ClientState, DEFAULT_MAX_RESPONSE_BYTES, Pacer, SESSION_MIN_INTERVAL, Shared},
-    ratelimit::{RateLimitInfo, RetryPolicy},
+    ratelimit::RetryPolicy,
 };
 
 /// The production API.
@@ -22,7 +22,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.fluxer.app/v1";
 /// use fluxer_oauth2::{Credential, FluxerClient};
 ///
 /// let bot = FluxerClient::new(Credential::bot("1234.secret"))?;
-/// let app = bot.get_current_user_applications().await?;
+/// let app = bot.get_current_user_applications().send().await?;
 /// println!("{} is owned by {}", app.name, app.owner.username);
 /// # Ok(()) }
 /// ```
@@ -69,22 +69,6 @@ impl FluxerClient {
     /// The credential kind this client sends, if any.
     pub fn credential_kind(&self) -> Option<crate::CredentialKind> {
         self.api.inner.credential.as_ref().map(Credential::kind)
-    }
-
-    /// The rate-limit headers of the latest answer that carried any.
-    pub fn last_rate_limit(&self) -> Option<RateLimitInfo> {
-        self.api
-            .inner
-            .shared
-            .last_rate_limit
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Refuses the call before any traffic when this client's credential does not fit the operation.
-    pub(crate) fn check(&self, operation: &'static str) -> Result<(), Error> {
-        self.api.inner.refusal(operation).map_or(Ok(()), Err)
     }
 }
 
@@ -177,7 +161,6 @@ impl FluxerClientBuilder {
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
             timeout: self.timeout,
-            last_rate_limit: Default::default(),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         };
         let inner = ClientState::new(self.credential, Arc::new(shared));

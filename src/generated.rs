@@ -5,6 +5,7 @@
     clippy::all,
     clippy::pedantic,
     unused_imports,
+    unused_mut,
     rustdoc::all,
     mismatched_lifetime_syntaxes
 )]
@@ -13,3 +14,4 @@ use crate::operations::{CredentialKind, OperationSpec};
 
 include!(concat!(env!("OUT_DIR"), "/codegen.rs"));
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+include!(concat!(env!("OUT_DIR"), "/checks.rs"));

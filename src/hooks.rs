@@ -1,9 +1,10 @@
-//! The generated client's hooks: the credential header and its check, the sudo-mode token, 429 retries,
-//! the response size cap, rate-limit headers and tracing. Every generated operation passes through here.
+//! The generated client's hooks, the one call path: the credential check and the one
+//! `Authorization` header, the sudo-mode token, pacing of session calls, 429 retries, the response
+//! size cap and tracing. Every generated operation passes through here.
 
 use std::{
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -15,7 +16,6 @@ use tracing::Instrument as _;
 
 use crate::{
     Credential,
-    call::{self, CallOutcome},
     operations::{CredentialKind, OperationSpec},
     ratelimit::{RateLimitInfo, RetryPolicy, duration_from_secs},
     sudo::{SUDO_HEADER, SudoCache},
@@ -25,7 +25,8 @@ use crate::{
 #[derive(Clone, Debug, Default)]
 pub struct ClientState {
     pub(crate) credential: Option<Credential>,
-    /// The credential's `Authorization` value, made once (or why it cannot be).
+    /// The credential's `Authorization` value, made once (`None` when it sends none; the error says
+    /// why it cannot be sent).
     header: Option<Result<HeaderValue, String>>,
     pub(crate) sudo: SudoCache,
     /// Set when this session credential met the global rate limit: a 401 after that means the server
@@ -34,14 +35,13 @@ pub struct ClientState {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// Settings and observations shared by every clone of a client, whatever its credential.
+/// Settings shared by every clone of a client, whatever its credential.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
     /// The total timeout of one attempt.
     pub(crate) timeout: Duration,
-    pub(crate) last_rate_limit: Mutex<Option<RateLimitInfo>>,
     pub(crate) session_pacer: Pacer,
 }
 
@@ -51,7 +51,6 @@ impl Default for Shared {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             timeout: Duration::from_secs(30),
-            last_rate_limit: Mutex::new(None),
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         }
     }
@@ -64,6 +63,9 @@ pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// 50 per second, whose 429 would revoke the session.
 pub(crate) const SESSION_MIN_INTERVAL: Duration = Duration::from_millis(25);
 
+/// The pause before retrying a connection that could not be opened.
+const CONNECT_RETRY_DELAY: Duration = Duration::from_millis(200);
+
 /// Spaces requests out so that no more than one starts per interval.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -74,7 +76,9 @@ pub(crate) struct Pacer {
 impl Shared {
     /// The longest one call can take: every attempt timing out, plus the most the retries wait.
     pub(crate) fn longest_call(&self) -> Duration {
-        self.timeout * (self.retry.max_retries + 1) + self.retry.max_total_wait
+        self.timeout
+            .saturating_mul(self.retry.max_retries.saturating_add(1))
+            .saturating_add(self.retry.max_total_wait)
     }
 }
 
@@ -106,7 +110,7 @@ impl ClientState {
     /// The state of a client holding `credential`, with its own sudo token and global-limit flag.
     pub(crate) fn new(credential: Option<Credential>, shared: Arc<Shared>) -> Self {
         Self {
-            header: credential.as_ref().map(Credential::header_value),
+            header: credential.as_ref().and_then(Credential::header_value),
             credential,
             sudo: SudoCache::default(),
             hit_global_limit: Arc::default(),
@@ -114,16 +118,38 @@ impl ClientState {
         }
     }
 
-    /// Refuses a call whose operation does not accept this credential. `None` when it may go.
-    pub(crate) fn refusal(&self, op: &'static str) -> Option<crate::Error> {
-        let spec = OperationSpec::find(op)?;
-        let given = self.credential.as_ref().map(Credential::kind);
-        let accepted = spec.accepts.is_empty() || given.is_some_and(|k| spec.accepts.contains(&k));
-        (!accepted).then_some(crate::Error::CredentialNotAccepted {
-            operation: spec.id,
-            given,
-            accepted: spec.accepts,
-        })
+    /// The kind of credential held, if any.
+    pub(crate) fn kind(&self) -> Option<CredentialKind> {
+        self.credential.as_ref().map(Credential::kind)
+    }
+
+    /// The one place a header is chosen: the credential's, when the operation takes it; none when the
+    /// operation may go without; otherwise the refusal, said as [`crate::Error::CredentialNotAccepted`]
+    /// says it (the error conversion reads it back).
+    fn authorization(&self, op: &OperationSpec) -> Result<Option<HeaderValue>, String> {
+        let kind = self.kind();
+        if kind.is_some_and(|k| op.accepts.contains(&k)) {
+            return match &self.header {
+                Some(Ok(value)) => Ok(Some(value.clone())),
+                Some(Err(why)) => Err(format!("{}: invalid input: {why}", op.id)),
+                None => Ok(None),
+            };
+        }
+        if op.anonymous {
+            return Ok(None);
+        }
+        Err(crate::Error::CredentialNotAccepted {
+            operation: op.id,
+            given: kind,
+            accepted: op.accepts,
+        }
+        .to_string())
+    }
+
+    /// Whether a call of `op` is paced and watched as a session call.
+    fn is_session_call(&self, op: &OperationSpec) -> bool {
+        matches!(self.credential, Some(Credential::Session(_)))
+            && op.accepts.contains(&CredentialKind::Session)
     }
 }
 
@@ -133,30 +159,19 @@ impl ClientHooks<ClientState> for crate::generated::Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
+        let Some(op) = crate::generated::operation(info.operation_id) else {
+            return Ok(());
+        };
         let state = self.inner();
-        if let Some(refusal) = state.refusal(info.operation_id) {
-            return Err(progenitor_client::Error::Custom(refusal.to_string()));
-        }
-        let spec = OperationSpec::find(info.operation_id);
+        let header = state
+            .authorization(op)
+            .map_err(progenitor_client::Error::Custom)?;
         let headers = request.headers_mut();
-        // The generator adds a header nobody reads; keep requests minimal.
-        headers.remove("api-version");
-        // Exactly one Authorization header: the credential on operations that take one; on the others
-        // (public view, token, introspect, revoke) only the HTTP Basic client authentication that a
-        // token call asked for, never the client's credential.
-        headers.remove(reqwest::header::AUTHORIZATION);
-        match (&state.header, spec.is_some_and(|s| !s.accepts.is_empty())) {
-            (Some(header), true) => {
-                let value = header.clone().map_err(progenitor_client::Error::Custom)?;
-                headers.insert(reqwest::header::AUTHORIZATION, value);
-            }
-            _ => {
-                if let Some(basic) = call::basic_auth() {
-                    headers.insert(reqwest::header::AUTHORIZATION, basic);
-                }
-            }
+        // Insert, never append: exactly one Authorization header, or none.
+        if let Some(value) = header {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
         }
-        if spec.is_some_and(|s| s.sudo)
+        if op.sudo
             && let Some(token) = state.sudo.current()
             && let Ok(mut value) = HeaderValue::from_str(token.expose_secret())
         {
@@ -193,38 +208,38 @@ impl crate::generated::Client {
             attempts = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.exec_with_retries(request, operation)
-            .instrument(span)
-            .await
+        let op = crate::generated::operation(operation);
+        self.exec_with_retries(request, op).instrument(span).await
     }
 
     async fn exec_with_retries(
         &self,
         request: reqwest::Request,
-        operation: &'static str,
+        op: Option<&'static OperationSpec>,
     ) -> reqwest::Result<reqwest::Response> {
         let state = self.inner();
         let shared = &state.shared;
-        let is_session = matches!(state.credential, Some(Credential::Session(_)))
-            && OperationSpec::find(operation)
-                .is_some_and(|s| s.accepts.contains(&CredentialKind::Session));
+        let is_session = op.is_some_and(|op| state.is_session_call(op));
+        let is_sudo = op.is_some_and(|op| op.sudo);
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
-        // Every attempt but the last sends a copy; the last (or the only one, for a body that cannot
-        // be copied) sends the request itself.
+        // A copy is made only while a retry is still possible; the body is `Bytes`, so the copy shares
+        // it. The last attempt (or one whose body cannot be copied) sends the request itself.
         let mut request = Some(request);
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             let original = request.as_ref().expect("kept until the last attempt");
-            let (to_send, can_retry) = match original.try_clone() {
-                Some(copy) if attempt <= shared.retry.max_retries => (copy, true),
-                _ => (request.take().expect("kept until the last attempt"), false),
+            let copy = (attempt <= shared.retry.max_retries)
+                .then(|| original.try_clone())
+                .flatten();
+            let (to_send, can_retry) = match copy {
+                Some(copy) => (copy, true),
+                None => (request.take().expect("kept until the last attempt"), false),
             };
             if is_session {
                 shared.session_pacer.wait().await;
             }
-            let sent_at = Instant::now();
             let response = match self.client().execute(to_send).await {
                 Ok(response) => response,
                 Err(err) => {
@@ -241,133 +256,119 @@ impl crate::generated::Client {
                     return Err(err);
                 }
             };
-            let (parts, body) = match read_capped(response, shared.max_response_bytes).await? {
-                Capped::Whole(parts, body) => (parts, body),
-                Capped::TooLarge(parts) => {
-                    call::record(CallOutcome::TooLarge {
-                        status: parts.0.as_u16(),
-                        limit: shared.max_response_bytes,
-                    });
-                    return Ok(rebuild(parts, bytes::Bytes::new()));
-                }
-            };
-            let (status, _, headers) = &parts;
-            let status = *status;
-            let rate_limit = RateLimitInfo::from_headers(headers);
-            if let Some(info) = &rate_limit {
-                *shared
-                    .last_rate_limit
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = Some(info.clone());
-            }
-            if let Some(token) = headers.get(SUDO_HEADER).and_then(|v| v.to_str().ok()) {
+            let status = response.status();
+            if is_sudo
+                && let Some(token) = response
+                    .headers()
+                    .get(SUDO_HEADER)
+                    .and_then(|v| v.to_str().ok())
+            {
                 state.sudo.store(token);
             }
-            tracing::debug!(
-                attempt,
-                status = status.as_u16(),
-                elapsed_ms = sent_at.elapsed().as_millis() as u64,
-                "answer"
-            );
-            // Only these two answers need their body read here; parse it once.
-            let json = matches!(
-                status,
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::FORBIDDEN
-            )
-            .then(|| serde_json::from_slice::<serde_json::Value>(&body).ok())
-            .flatten();
-            let field = |name: &str| json.as_ref().and_then(|v| v.get(name));
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = field("retry_after")
-                    .and_then(serde_json::Value::as_f64)
-                    .and_then(duration_from_secs)
-                    .or_else(|| rate_limit.as_ref().and_then(|h| h.retry_after))
-                    .unwrap_or(Duration::from_secs(1));
-                let global = rate_limit.as_ref().is_some_and(|r| r.global)
-                    || field("global").and_then(serde_json::Value::as_bool) == Some(true);
-                if global && is_session {
-                    state.hit_global_limit.store(true, Ordering::Relaxed);
+            tracing::debug!(attempt, status = status.as_u16(), "answer");
+            let response = match status {
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let (response, json) = read_json(response, shared.max_response_bytes).await?;
+                    let rate_limit = RateLimitInfo::from_headers(response.headers());
+                    let field = |name: &str| json.as_ref().and_then(|v| v.get(name));
+                    let wait = field("retry_after")
+                        .and_then(serde_json::Value::as_f64)
+                        .and_then(duration_from_secs)
+                        .or_else(|| rate_limit.as_ref().and_then(|h| h.retry_after))
+                        .unwrap_or(Duration::from_secs(1));
+                    let global = rate_limit.as_ref().is_some_and(|r| r.global)
+                        || field("global").and_then(serde_json::Value::as_bool) == Some(true);
+                    if global && is_session {
+                        state.hit_global_limit.store(true, Ordering::Relaxed);
+                    }
+                    let retry = can_retry && waited + wait <= shared.retry.max_total_wait;
+                    tracing::debug!(
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        global,
+                        retry,
+                        "rate limited"
+                    );
+                    if retry {
+                        tokio::time::sleep(wait).await;
+                        waited += wait;
+                        continue;
+                    }
+                    response
                 }
-                let retry = can_retry && waited + wait <= shared.retry.max_total_wait;
-                tracing::debug!(
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    global,
-                    retry,
-                    "rate limited"
-                );
-                if retry {
-                    tokio::time::sleep(wait).await;
-                    waited += wait;
-                    continue;
+                StatusCode::FORBIDDEN if is_sudo => {
+                    let (response, json) = read_json(response, shared.max_response_bytes).await?;
+                    let code = json.as_ref().and_then(|v| v.get("code"));
+                    if code.and_then(serde_json::Value::as_str) == Some("SUDO_MODE_REQUIRED") {
+                        state.sudo.clear();
+                    }
+                    response
                 }
-            }
-            if status == StatusCode::FORBIDDEN
-                && field("code").and_then(serde_json::Value::as_str) == Some("SUDO_MODE_REQUIRED")
-            {
-                state.sudo.clear();
-            }
-            if status == StatusCode::UNAUTHORIZED
-                && is_session
-                && state.hit_global_limit.load(Ordering::Relaxed)
-            {
-                call::record(CallOutcome::SessionRevoked);
-            }
-            call::record(CallOutcome::Answered {
-                status: status.as_u16(),
-                rate_limit,
-            });
+                _ => limit_body(response, shared.max_response_bytes),
+            };
             let span = tracing::Span::current();
             span.record("status", status.as_u16());
             span.record("attempts", attempt);
             span.record("duration_ms", started.elapsed().as_millis() as u64);
-            return Ok(rebuild(parts, body));
+            return Ok(response);
         }
     }
 }
 
-/// The pause before retrying a connection that could not be opened.
-const CONNECT_RETRY_DELAY: Duration = Duration::from_millis(200);
+/// The mark a response carries when its body was over the cap and was not read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TooLarge;
 
-type Parts = (StatusCode, reqwest::Version, reqwest::header::HeaderMap);
-
-enum Capped {
-    Whole(Parts, bytes::Bytes),
-    TooLarge(Parts),
-}
-
-/// Reads the whole body, refusing to buffer more than `limit` bytes (the server answers chunked, with no
-/// `Content-Length`, so the cap is enforced while reading).
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> reqwest::Result<Capped> {
-    let parts = (
-        response.status(),
-        response.version(),
-        response.headers().clone(),
-    );
-    if response
-        .content_length()
-        .is_some_and(|len| len > limit as u64)
-    {
-        return Ok(Capped::TooLarge(parts));
+/// The answer with its body capped at `limit` bytes as it is read, with no copy: a body that says
+/// its length within the limit goes as it is (the HTTP stack stops at that length); any other is
+/// wrapped in a reader that fails past the limit (`http_body_util::LengthLimitError`).
+fn limit_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt as _;
+    if response.content_length().is_some_and(|len| len <= limit as u64) {
+        return response;
     }
-    let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
-            return Ok(Capped::TooLarge(parts));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Capped::Whole(parts, body.freeze()))
-}
-
-/// A response with an already-read body, for the generated code to decode.
-fn rebuild((status, version, headers): Parts, body: bytes::Bytes) -> reqwest::Response {
-    let mut builder = http::Response::builder().status(status).version(version);
-    if let Some(map) = builder.headers_mut() {
-        *map = headers;
-    }
-    let response = builder
+    // Carrying the URL over spares reqwest parsing a placeholder for the rebuilt answer.
+    let url = response.url().clone();
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
+    let mut limited = http::Response::builder()
+        .url(url)
         .body(body)
-        .unwrap_or_else(|_| http::Response::new(bytes::Bytes::new()));
-    reqwest::Response::from(response)
+        .expect("a response builder given only a URL cannot fail");
+    *limited.status_mut() = parts.status;
+    *limited.version_mut() = parts.version;
+    *limited.headers_mut() = parts.headers;
+    limited.extensions_mut().extend(parts.extensions);
+    reqwest::Response::from(limited)
+}
+
+/// Reads a (429 or 403) body within the cap, and gives the answer back for the generated code with
+/// the JSON it holds, if any. A body over the cap comes back empty and marked [`TooLarge`].
+async fn read_json(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(reqwest::Response, Option<serde_json::Value>)> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let mut body = bytes::BytesMut::new();
+    let mut too_large = response.content_length().is_some_and(|len| len > limit as u64);
+    while !too_large && let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            too_large = true;
+            body.clear();
+        } else {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    let body = body.freeze();
+    let json = serde_json::from_slice(&body).ok();
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    if too_large {
+        rebuilt.extensions_mut().insert(TooLarge);
+    }
+    Ok((reqwest::Response::from(rebuilt), json))
 }

@@ -2,9 +2,9 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-mod api;
 mod auth;
 mod call;
+pub mod calls;
 mod clearable;
 mod client;
 mod error;
@@ -13,12 +13,12 @@ mod hooks;
 pub mod oauth;
 mod operations;
 mod ratelimit;
+mod response;
 mod secret;
 mod snowflake;
 mod sudo;
 mod validate;
 
-pub use api::applications::Captcha;
 pub use auth::Credential;
 pub use clearable::Clearable;
 pub use client::{DEFAULT_BASE_URL, FluxerClient, FluxerClientBuilder};
@@ -27,6 +27,7 @@ pub use generated::types;
 pub use hooks::ClientState;
 pub use operations::{CredentialKind, OperationSpec};
 pub use ratelimit::{RateLimitInfo, RetryPolicy};
+pub use response::Response;
 pub use secret::Secret;
 pub use snowflake::{Snowflake, SnowflakeError};
 pub use sudo::SudoVerification;

@@ -11,6 +11,18 @@ pub enum CredentialKind {
     Bearer,
     /// A user session token (`Authorization: <token>`).
     Session,
+    /// An application's client id and secret (`Authorization: Basic …`, or in the form body), on the
+    /// token, introspect and revoke endpoints.
+    Client,
+}
+
+impl CredentialKind {
+    const ALL: [Self; 4] = [Self::Bot, Self::Bearer, Self::Session, Self::Client];
+
+    /// Reads back what [`fmt::Display`] wrote.
+    pub(crate) fn from_phrase(phrase: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.to_string() == phrase)
+    }
 }
 
 impl fmt::Display for CredentialKind {
@@ -19,6 +31,7 @@ impl fmt::Display for CredentialKind {
             Self::Bot => "a bot token",
             Self::Bearer => "an OAuth2 access token",
             Self::Session => "a user session token",
+            Self::Client => "client credentials",
         })
     }
 }
@@ -32,14 +45,20 @@ pub struct OperationSpec {
     pub method: &'static str,
     /// The path template, relative to the base URL.
     pub path: &'static str,
-    /// The credentials the server accepts; empty when the operation takes none.
+    /// The credentials the server accepts and the client sends.
     pub accepts: &'static [CredentialKind],
+    /// Whether the call may also go without a credential (then a client holding a credential that is
+    /// not in `accepts` sends none).
+    pub anonymous: bool,
     /// The OAuth2 scopes an access token needs.
     pub scopes: &'static [&'static str],
     /// Whether the operation is guarded by sudo mode.
     pub sudo: bool,
-    /// Whether the request may spend a single-use value (code, refresh token).
+    /// Whether the request may spend a single-use value (code, refresh token): it is retried only
+    /// when the server did not take it (a 429, or a connection that never opened).
     pub single_use: bool,
+    /// The status of a successful answer.
+    pub ok_status: u16,
 }
 
 impl OperationSpec {
@@ -50,11 +69,16 @@ impl OperationSpec {
     /// assert_eq!(op.scopes, ["identify"]);
     /// ```
     pub fn find(id: &str) -> Option<&'static OperationSpec> {
-        crate::generated::OPERATIONS.iter().find(|op| op.id == id)
+        crate::generated::operation(id)
     }
 
     /// Every operation of the spec.
     pub fn all() -> &'static [OperationSpec] {
         crate::generated::OPERATIONS
+    }
+
+    /// Whether a client holding `given` may make this call.
+    pub fn admits(&self, given: Option<CredentialKind>) -> bool {
+        self.anonymous || given.is_some_and(|k| self.accepts.contains(&k))
     }
 }

@@ -96,9 +96,22 @@ impl SudoVerification {
         Ok(())
     }
 
-    /// The request body.
-    pub(crate) fn body(&self) -> types::SudoVerificationSchema {
-        self.0.clone()
+    /// The proof's fields, as the request body carries them.
+    pub(crate) fn fields(&self) -> &types::SudoVerificationSchema {
+        &self.0
+    }
+}
+
+/// A request body that carries a sudo proof: build.rs implements it for the body of every operation
+/// marked `x-fluxer-sudo`.
+pub(crate) trait CarriesProof {
+    /// Puts the proof's fields into the body.
+    fn carry(&mut self, proof: &SudoVerification);
+}
+
+impl CarriesProof for types::SudoVerificationSchema {
+    fn carry(&mut self, proof: &SudoVerification) {
+        self.clone_from(proof.fields());
     }
 }
 

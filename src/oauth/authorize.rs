@@ -177,6 +177,60 @@ impl RedirectUri {
     pub fn as_url(&self) -> &Url {
         &self.normalized
     }
+
+    /// The same URI given in its normalised form, as the token exchange sends it.
+    ///
+    /// ```
+    /// use fluxer_oauth2::oauth::RedirectUri;
+    ///
+    /// let uri = RedirectUri::parse("https://X.Example").unwrap().normalized_form();
+    /// assert_eq!(uri.as_registered(), "https://x.example/");
+    /// ```
+    pub fn normalized_form(&self) -> Self {
+        Self {
+            registered: self.normalized.as_str().to_owned(),
+            normalized: self.normalized.clone(),
+        }
+    }
+}
+
+impl TryFrom<&str> for RedirectUri {
+    type Error = UrlError;
+
+    fn try_from(value: &str) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl TryFrom<&String> for RedirectUri {
+    type Error = UrlError;
+
+    fn try_from(value: &String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl TryFrom<String> for RedirectUri {
+    type Error = UrlError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+/// Sent as given (the server compares registered URIs as exact strings).
+impl serde::Serialize for RedirectUri {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.registered)
+    }
+}
+
+/// Read with the same checks as [`RedirectUri::parse`].
+impl<'de> serde::Deserialize<'de> for RedirectUri {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 impl FromStr for RedirectUri {

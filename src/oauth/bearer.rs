@@ -58,6 +58,7 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     let authorization = Credential::bearer(token)
         .header_value()
+        .expect("a bearer token always makes a header")
         .map_err(|message| Error::InvalidInput { operation, message })?;
     let mut request = client
         .api()

@@ -26,7 +26,7 @@ impl FluxerClient {
     /// ```
     pub async fn grant_consent(&self, request: &AuthorizeRequest) -> Result<Callback, Error> {
         let body = consent_request(&request.url)?;
-        let answer = self.provide_oauth2_consent(body).await?;
+        let answer = self.provide_oauth2_consent().body(body).send().await?;
         Ok(Callback::parse(answer.redirect_to.expose_secret())?)
     }
 }

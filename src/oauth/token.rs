@@ -7,9 +7,9 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use crate::{
-    Error, FluxerClient, Secret,
+    Credential, Error, FluxerClient, Secret,
     oauth::{authorize::RedirectUri, pkce::PkceVerifier},
-    types, validate,
+    types,
 };
 
 /// How the application proves who it is to the token, introspect and revoke endpoints.
@@ -41,8 +41,12 @@ pub struct ClientCredentials {
 impl ClientCredentials {
     /// Credentials sent in the form body. The id must be a Fluxer id.
     pub fn new(client_id: &str, client_secret: impl Into<Secret>) -> Result<Self, Error> {
+        let client_id = crate::Snowflake::parse(client_id).map_err(|e| Error::InvalidInput {
+            operation: "ClientCredentials::new",
+            message: format!("`client_id`: {e}"),
+        })?;
         Ok(Self {
-            client_id: validate::snowflake("ClientCredentials::new", "client_id", client_id)?,
+            client_id,
             client_secret: client_secret.into(),
             auth: ClientAuth::Body,
         })
@@ -64,26 +68,23 @@ impl ClientCredentials {
         self.auth
     }
 
-    /// The body fields (`None` when the credentials go in the header) and the Basic header (`None` when
-    /// they go in the body): never both, since introspect and revoke refuse that.
-    fn split(
-        &self,
-    ) -> (
-        Option<crate::Snowflake>,
-        Option<Secret>,
-        Option<HeaderValue>,
-    ) {
+    /// The form fields: the pair in [`ClientAuth::Body`] mode, nothing in [`ClientAuth::Basic`] mode
+    /// (introspect and revoke refuse credentials sent both ways).
+    fn body_fields(&self) -> (Option<crate::Snowflake>, Option<Secret>) {
         match self.auth {
             ClientAuth::Body => (
                 Some(self.client_id.clone()),
                 Some(self.client_secret.clone()),
-                None,
             ),
-            ClientAuth::Basic => (None, None, Some(self.basic_header())),
+            ClientAuth::Basic => (None, None),
         }
     }
 
-    fn basic_header(&self) -> HeaderValue {
+    /// `Basic base64(id:secret)` in [`ClientAuth::Basic`] mode, marked sensitive.
+    pub(crate) fn basic_header(&self) -> Option<HeaderValue> {
+        if self.auth != ClientAuth::Basic {
+            return None;
+        }
         let pair = format!(
             "{}:{}",
             self.client_id.as_str(),
@@ -93,7 +94,7 @@ impl ClientCredentials {
         let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
             .expect("base64 is a valid header value");
         value.set_sensitive(true);
-        value
+        Some(value)
     }
 }
 
@@ -152,6 +153,11 @@ pub enum TokenKind {
 }
 
 impl FluxerClient {
+    /// A client on the same pool that authenticates as the application.
+    fn as_application(&self, credentials: &ClientCredentials) -> FluxerClient {
+        self.with_credential(Credential::Client(credentials.clone()))
+    }
+
     /// Exchanges an authorization code for tokens (`exchange_oauth2_token`, `authorization_code`).
     ///
     /// `redirect_uri` is the one the authorization used; it is sent in the normalised form the server
@@ -165,21 +171,20 @@ impl FluxerClient {
         redirect_uri: &str,
         pkce_verifier: Option<&PkceVerifier>,
     ) -> Result<TokenSet, Error> {
-        const OP: &str = "exchange_oauth2_token";
         let redirect = RedirectUri::parse(redirect_uri).map_err(|e| Error::InvalidInput {
-            operation: OP,
-            message: e.to_string(),
+            operation: "exchange_oauth2_token",
+            message: format!("`redirect_uri`: {e}"),
         })?;
-        let (client_id, client_secret, basic) = credentials.split();
+        let (client_id, client_secret) = credentials.body_fields();
         let request = types::AuthorizationCodeTokenRequest {
             grant_type: types::AuthorizationCodeTokenRequestGrantType::AuthorizationCode,
             code: code.clone(),
-            redirect_uri: validate::body(OP, redirect.normalized())?,
+            redirect_uri: redirect.normalized_form(),
             client_id,
             client_secret,
             code_verifier: pkce_verifier.map(|v| Secret::new(v.expose_secret())),
         };
-        self.token_call(OP, request.into(), basic).await
+        self.token_call(credentials, request.into()).await
     }
 
     /// Trades a refresh token for a new pair (`exchange_oauth2_token`, `refresh_token`). The old refresh
@@ -191,15 +196,14 @@ impl FluxerClient {
         credentials: &ClientCredentials,
         refresh_token: &Secret,
     ) -> Result<TokenSet, Error> {
-        const OP: &str = "exchange_oauth2_token";
-        let (client_id, client_secret, basic) = credentials.split();
+        let (client_id, client_secret) = credentials.body_fields();
         let request = types::RefreshTokenTokenRequest {
             grant_type: types::RefreshTokenTokenRequestGrantType::RefreshToken,
             refresh_token: refresh_token.clone(),
             client_id,
             client_secret,
         };
-        self.token_call(OP, request.into(), basic).await
+        self.token_call(credentials, request.into()).await
     }
 
     /// The `client_credentials` grant, as the Fluxer docs describe it for bot-only applications.
@@ -211,15 +215,21 @@ impl FluxerClient {
         credentials: &ClientCredentials,
         scope: Option<&str>,
     ) -> Result<TokenSet, Error> {
-        const OP: &str = "exchange_oauth2_token";
-        let (client_id, client_secret, basic) = credentials.split();
+        let (client_id, client_secret) = credentials.body_fields();
+        let scope = scope
+            .map(|s| s.try_into())
+            .transpose()
+            .map_err(|e: types::error::ConversionError| Error::InvalidInput {
+                operation: "exchange_oauth2_token",
+                message: format!("`scope`: {e}"),
+            })?;
         let request = types::ClientCredentialsTokenRequest {
             grant_type: types::ClientCredentialsTokenRequestGrantType::ClientCredentials,
-            scope: scope.map(|s| validate::body(OP, s)).transpose()?,
+            scope,
             client_id,
             client_secret,
         };
-        self.token_call(OP, request.into(), basic).await
+        self.token_call(credentials, request.into()).await
     }
 
     /// Whether a token of this application is active, and for whom (`introspect_oauth2_token`).
@@ -228,15 +238,19 @@ impl FluxerClient {
         credentials: &ClientCredentials,
         token: &Secret,
     ) -> Result<types::OAuth2IntrospectResponse, Error> {
-        const OP: &str = "introspect_oauth2_token";
-        let (client_id, client_secret, basic) = credentials.split();
+        let (client_id, client_secret) = credentials.body_fields();
         let body = types::IntrospectRequestForm {
             token: token.clone(),
             client_id,
             client_secret,
         };
-        let call = self.api.introspect_oauth2_token().body(body).send();
-        self.send_with_basic(OP, basic, call).await
+        Ok(self
+            .as_application(credentials)
+            .introspect_oauth2_token()
+            .body(body)
+            .send()
+            .await?
+            .into_inner())
     }
 
     /// Revokes a token (`revoke_oauth2_token`).
@@ -250,8 +264,7 @@ impl FluxerClient {
         token: &Secret,
         kind: TokenKind,
     ) -> Result<(), Error> {
-        const OP: &str = "revoke_oauth2_token";
-        let (client_id, client_secret, basic) = credentials.split();
+        let (client_id, client_secret) = credentials.body_fields();
         let body = types::RevokeRequestForm {
             token: token.clone(),
             token_type_hint: Some(match kind {
@@ -261,18 +274,28 @@ impl FluxerClient {
             client_id,
             client_secret,
         };
-        let call = self.api.revoke_oauth2_token().body(body).send();
-        self.send_with_basic(OP, basic, call).await
+        self.as_application(credentials)
+            .revoke_oauth2_token()
+            .body(body)
+            .send()
+            .await?;
+        Ok(())
     }
 
     async fn token_call(
         &self,
-        operation: &'static str,
+        credentials: &ClientCredentials,
         request: types::TokenRequest,
-        basic: Option<HeaderValue>,
     ) -> Result<TokenSet, Error> {
-        let call = self.api.exchange_oauth2_token().body(request).send();
-        let response = self.send_with_basic(operation, basic, call).await?;
-        Ok(TokenSet::from_response(response, SystemTime::now()))
+        let response = self
+            .as_application(credentials)
+            .exchange_oauth2_token()
+            .body(request)
+            .send()
+            .await?;
+        Ok(TokenSet::from_response(
+            response.into_inner(),
+            SystemTime::now(),
+        ))
     }
 }
