@@ -349,7 +349,12 @@ fn call(
                 /// first: within 5 minutes of an MFA verification the client still holds the
                 /// server's sudo-mode token and the call goes through without one; otherwise the
                 /// answer is [`crate::Error::SudoRequired`], which says which methods to offer.
-                pub fn sudo(mut self, proof: &crate::SudoVerification) -> Self {
+                /// `None` sends no proof, as if `sudo` was not called.
+                pub fn sudo<'p>(
+                    mut self,
+                    proof: impl ::std::convert::Into<::std::option::Option<&'p crate::SudoVerification>>,
+                ) -> Self {
+                    let Some(proof) = proof.into() else { return self };
                     match proof.validate() {
                         Ok(()) => self.proof = Some(proof.clone()),
                         Err(message) => self.refuse(message),
