@@ -332,14 +332,19 @@ fn call(
             .and_then(Value::as_array)
             .is_none_or(Vec::is_empty);
         let without_body = if defaultable {
-            quote! { <#ty as ::std::default::Default>::default() }
+            quote! {{
+                let mut body = <#ty as ::std::default::Default>::default();
+                crate::sudo::CarriesProof::carry(&mut body, &proof);
+                Some(body)
+            }}
         } else {
-            quote! {
+            quote! {{
+                let _ = proof;
                 return Err(crate::call::invalid(
                     op,
                     "set the body before sending: the sudo proof goes into it".to_owned(),
-                ))
-            }
+                ));
+            }}
         };
         (
             quote! { proof: ::std::option::Option<crate::SudoVerification>, },
@@ -369,11 +374,7 @@ fn call(
                         crate::sudo::CarriesProof::carry(&mut body, &proof);
                         Some(body)
                     }
-                    (None, Some(proof)) => {
-                        let mut body = #without_body;
-                        crate::sudo::CarriesProof::carry(&mut body, &proof);
-                        Some(body)
-                    }
+                    (None, Some(proof)) => #without_body,
                 };
             },
         )

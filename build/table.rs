@@ -60,12 +60,13 @@ pub fn generate(spec: &Spec) -> String {
             rows,
             "    OperationSpec {{ id: {id:?}, method: {m:?}, path: {path:?}, accepts: &[{k}], \
              anonymous: {anonymous}, scopes: &{scopes:?}, sudo: {sudo}, single_use: {single}, \
-             ok_status: {ok_status} }},",
+             ok_status: {ok_status}, ends_session: {ends} }},",
             m = op.method.to_uppercase(),
             path = op.path,
             k = kinds.join(", "),
             sudo = op.flag("x-fluxer-sudo"),
             single = op.flag("x-fluxer-single-use"),
+            ends = op.flag("x-fluxer-ends-session"),
         )
         .expect("writing to a String");
         writeln!(arms, "        {id:?} => Some(&OPERATIONS[{index}]),").expect("writing to a String");

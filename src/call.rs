@@ -89,8 +89,12 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
     }
 }
 
-/// Reads back the refusal the hooks wrote ([`Error::CredentialNotAccepted`]'s message).
+/// Reads back the refusal the hooks wrote ([`Error::CredentialNotAccepted`]'s or
+/// [`Error::SessionEnded`]'s message).
 fn from_refusal(message: &str) -> Option<Error> {
+    if let Some((id, _)) = message.split_once(": this client's session was logged out") {
+        return OperationSpec::find(id).map(|op| Error::SessionEnded { operation: op.id });
+    }
     let (id, rest) = message.split_once(" does not accept ")?;
     let op = OperationSpec::find(id)?;
     let (given, _) = rest.split_once(": it takes ")?;

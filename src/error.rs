@@ -258,6 +258,48 @@ pub enum Error {
         /// The credentials the operation accepts.
         accepted: &'static [CredentialKind],
     },
+    /// The email or password is wrong; the server does not say which.
+    #[error("{operation}: the email or password is wrong (the server does not say which): check both")]
+    InvalidLogin {
+        /// The operation id.
+        operation: &'static str,
+    },
+    /// The MFA ticket of a login is spent or too old.
+    #[error("{operation}: the login's MFA ticket expired or was used up: log in again for a new one")]
+    MfaTicketExpired {
+        /// The operation id.
+        operation: &'static str,
+    },
+    /// The second-factor code is wrong.
+    #[error(
+        "{operation}: the code is wrong: use the current code from the authenticator app (or a backup code); a few wrong codes spend the ticket"
+    )]
+    InvalidMfaCode {
+        /// The operation id.
+        operation: &'static str,
+    },
+    /// The account (or the instance) does not offer this second factor.
+    #[error("{operation}: {method} is not available for this account: use one of the challenge's allowed methods")]
+    MfaMethodUnavailable {
+        /// The operation id.
+        operation: &'static str,
+        /// The method asked for (`totp`, `webauthn`).
+        method: &'static str,
+    },
+    /// The instance wants a solved captcha with this call.
+    #[error("{operation}: the instance requires a captcha: solve one{} and pass its token (FluxerClient::login_with_captcha, or the call's x_captcha_token)", provider.as_deref().map(|p| format!(" with {p}")).unwrap_or_default())]
+    CaptchaRequired {
+        /// The operation id.
+        operation: &'static str,
+        /// The provider, when the client knows it from the instance document.
+        provider: Option<String>,
+    },
+    /// The session this client holds was logged out; nothing was sent.
+    #[error("{operation}: this client's session was logged out: log in again and use the new session")]
+    SessionEnded {
+        /// The operation id.
+        operation: &'static str,
+    },
     /// An input was refused before anything was sent.
     #[error("{operation}: invalid input: {message}")]
     InvalidInput {

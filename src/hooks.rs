@@ -32,6 +32,8 @@ pub struct ClientState {
     /// Set when this session credential met the global rate limit: a 401 after that means the server
     /// revoked the session.
     pub(crate) hit_global_limit: Arc<AtomicBool>,
+    /// Set when this session credential logged out: nothing more is sent with it.
+    session_ended: Arc<AtomicBool>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -114,6 +116,7 @@ impl ClientState {
             credential,
             sudo: SudoCache::default(),
             hit_global_limit: Arc::default(),
+            session_ended: Arc::default(),
             shared,
         }
     }
@@ -129,6 +132,9 @@ impl ClientState {
     fn authorization(&self, op: &OperationSpec) -> Result<Option<HeaderValue>, String> {
         let kind = self.kind();
         if kind.is_some_and(|k| op.accepts.contains(&k)) {
+            if kind == Some(CredentialKind::Session) && self.session_ended.load(Ordering::Relaxed) {
+                return Err(crate::Error::SessionEnded { operation: op.id }.to_string());
+            }
             return match &self.header {
                 Some(Ok(value)) => Ok(Some(value.clone())),
                 Some(Err(why)) => Err(format!("{}: invalid input: {why}", op.id)),
@@ -221,6 +227,7 @@ impl crate::generated::Client {
         let shared = &state.shared;
         let is_session = op.is_some_and(|op| state.is_session_call(op));
         let is_sudo = op.is_some_and(|op| op.sudo);
+        let ends_session = is_session && op.is_some_and(|op| op.ends_session);
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
@@ -266,6 +273,9 @@ impl crate::generated::Client {
                 state.sudo.store(token);
             }
             tracing::debug!(attempt, status = status.as_u16(), "answer");
+            if ends_session && status.is_success() {
+                state.session_ended.store(true, Ordering::Relaxed);
+            }
             let response = match status {
                 StatusCode::TOO_MANY_REQUESTS => {
                     let (response, json) = read_json(response, shared.max_response_bytes).await?;

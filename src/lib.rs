@@ -10,6 +10,7 @@ mod client;
 mod error;
 pub mod generated;
 mod hooks;
+pub mod login;
 pub mod oauth;
 mod operations;
 mod ratelimit;

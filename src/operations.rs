@@ -59,6 +59,8 @@ pub struct OperationSpec {
     pub single_use: bool,
     /// The status of a successful answer.
     pub ok_status: u16,
+    /// Whether a success ends the session that sent it (logout).
+    pub ends_session: bool,
 }
 
 impl OperationSpec {

@@ -64,6 +64,11 @@ impl SudoVerification {
         })
     }
 
+    /// The code a TOTP secret makes now, for programs that hold the secret.
+    pub fn totp_secret(secret: &crate::login::TotpSecret) -> Self {
+        Self::totp(secret.code_now())
+    }
+
     /// A WebAuthn assertion (the `PublicKeyCredential` as JSON) for the challenge from
     /// `get_sudo_webauthn_authentication_options`.
     pub fn webauthn(
