@@ -34,6 +34,62 @@ pub struct EmulatorConfig {
     pub start_time_unix: Option<u64>,
     /// Whether the clock follows real time (`true`) or stays frozen until advanced.
     pub follow_real_time: bool,
+    /// Apply the rate limits only to requests carrying `x-fluxer-test-enable-rate-limits: true`
+    /// (and take `x-fluxer-test-global-rate-limit: N` as the global limit), as the server's test
+    /// configuration does. Off by default: configured limits apply to every request.
+    pub rate_limits_need_test_header: bool,
+    /// How long the ticket of a password login waiting for its MFA step lives (5 minutes).
+    /// After it, or after five wrong codes, the step answers `SESSION_TIMEOUT`.
+    pub mfa_ticket_lifetime: Duration,
+    /// The API base `GET /.well-known/fluxer` advertises in `endpoints.api`; the emulator's own
+    /// `base_url()` when `None`. Set another one to test clients that must not trust it blindly.
+    pub advertised_api_base: Option<String>,
+    /// Add the `oauth2` block (authorization, token, userinfo, revocation and introspection
+    /// endpoints, `scopes_supported`) that newer servers put in the discovery document. Off by
+    /// default, as on the recorded server version.
+    pub discovery_oauth2_block: bool,
+    /// The application that exists on the instance from the start with the id
+    /// [`crate::BUILTIN_APPLICATION_ID`] and no owner; `None` for none. The default mirrors the
+    /// recorded instance: `Fluxer Admin`, without a bot, private, redirecting to the admin
+    /// panel of the web app.
+    pub builtin_application: Option<BuiltinApplication>,
+}
+
+/// The seed data of the built-in application (see [`EmulatorConfig::builtin_application`]).
+///
+/// ```
+/// use fluxer_oauth2_emulator::{BuiltinApplication, EmulatorConfig};
+///
+/// let config = EmulatorConfig {
+///     builtin_application: Some(BuiltinApplication {
+///         name: "Instance Admin".to_owned(),
+///         ..BuiltinApplication::default()
+///     }),
+///     ..EmulatorConfig::default()
+/// };
+/// assert!(config.builtin_application.is_some());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltinApplication {
+    /// The application name (`Fluxer Admin` on the recorded instance).
+    pub name: String,
+    /// Registered redirect URIs; `None` means `<web_app_base>/admin/oauth2_callback`.
+    pub redirect_uris: Option<Vec<String>>,
+    /// Whether it has a bot user. Without one its public view has `bot: null` and no scopes.
+    pub has_bot: bool,
+    /// Whether anyone may add its bot (`false` on the recorded instance).
+    pub bot_public: bool,
+}
+
+impl Default for BuiltinApplication {
+    fn default() -> Self {
+        BuiltinApplication {
+            name: "Fluxer Admin".to_owned(),
+            redirect_uris: None,
+            has_bot: false,
+            bot_public: false,
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -52,6 +108,11 @@ impl Default for EmulatorConfig {
             allow_totp_reuse: false,
             start_time_unix: None,
             follow_real_time: true,
+            rate_limits_need_test_header: false,
+            mfa_ticket_lifetime: Duration::from_secs(300),
+            advertised_api_base: None,
+            discovery_oauth2_block: false,
+            builtin_application: Some(BuiltinApplication::default()),
         }
     }
 }
@@ -77,7 +138,8 @@ impl RouteLimit {
 /// Route buckets are named as on the server, without the `::client_id` suffix of the
 /// per-application buckets: `oauth:authorize`, `oauth:token`, `oauth:introspect`,
 /// `oauth_dev:clients:list`, `oauth_dev:clients:create`, `oauth_dev:clients:update`,
-/// `oauth_dev:clients:rotate_secret`, `oauth_dev:clients:delete`.
+/// `oauth_dev:clients:rotate_secret`, `oauth_dev:clients:delete`, and `users:@me` (the bucket
+/// of `GET /users/@me`, 40 per 10 s).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimitConfig {
     /// The global limit per user or IP (50 per second on the server).
@@ -99,6 +161,7 @@ impl Default for RateLimitConfig {
             ("oauth_dev:clients:update", 30, minute),
             ("oauth_dev:clients:rotate_secret", 10, hour),
             ("oauth_dev:clients:delete", 10, hour),
+            ("users:@me", 40, Duration::from_secs(10)),
         ]
         .into_iter()
         .map(|(n, l, w)| (n.to_owned(), RouteLimit::new(l, w)))

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::clock::Clock;
-use crate::config::{EmulatorConfig, RateLimitConfig};
+use crate::config::{BuiltinApplication, EmulatorConfig, RateLimitConfig};
+use crate::guilds::{Guild, Member};
+use crate::sessions::{MfaTicket, session_id_hash};
 use crate::faults::FaultRule;
 use crate::http;
 use crate::ids;
@@ -18,9 +20,10 @@ use crate::server::{self, ServerHandle};
 use crate::shared::{Inner, Settings, lock};
 use crate::store::{App, Store, User};
 use crate::totp;
-use crate::users::{NewUser, SeededUser};
+use crate::users::{Connection, NewUser, SeededUser};
 
-/// The id of the built-in application that exists on every instance and belongs to no user.
+/// The id of the built-in application that exists on every instance and belongs to no user
+/// (see [`EmulatorConfig::builtin_application`]).
 pub const BUILTIN_APPLICATION_ID: &str = "1234567890123456789";
 
 /// The password of the seeded users.
@@ -65,7 +68,9 @@ impl Emulator {
             observer: Observer::default(),
             jwt_key: rand::random(),
         });
-        seed_builtin_app(&mut inner.store());
+        if let Some(builtin) = &config.builtin_application {
+            seed_builtin_app(&mut inner.store(), builtin, &config.web_app_base);
+        }
         let mut emu = Emulator {
             inner: inner.clone(),
             server: None,
@@ -78,7 +83,15 @@ impl Emulator {
         }
         let router = http::router(inner.clone());
         let addr = SocketAddr::new(config.host, config.port);
-        emu.server = Some(server::spawn(inner, router, addr).await?);
+        let server = server::spawn(inner.clone(), router, addr).await?;
+        {
+            let mut settings = lock(&inner.settings);
+            settings.origin = format!("http://{}", server.addr);
+            if settings.advertised_api.is_empty() {
+                settings.advertised_api = format!("http://{}/v1", server.addr);
+            }
+        }
+        emu.server = Some(server);
         Ok(emu)
     }
 
@@ -147,10 +160,11 @@ impl Emulator {
                 },
                 last_totp_step: None,
                 created_ms: now,
-                guilds: Vec::new(),
+                guilds_override: None,
+                connections: Vec::new(),
             },
         );
-        let session_token = store.open_session(&id);
+        let session_token = store.open_session(&id, now, "Unknown".to_owned(), LOCALHOST.to_owned());
         SeededUser {
             id,
             username: username.to_owned(),
@@ -162,7 +176,10 @@ impl Emulator {
 
     /// Opens another session for `user` and returns its token.
     pub fn create_session(&self, user: &SeededUser) -> String {
-        self.inner.store().open_session(&user.id)
+        let now = self.inner.now_ms();
+        self.inner
+            .store()
+            .open_session(&user.id, now, "Unknown".to_owned(), LOCALHOST.to_owned())
     }
 
     /// Whether a session token is still accepted (a global rate limit revokes sessions).
@@ -193,11 +210,119 @@ impl Emulator {
         totp::totp_code(secret, self.inner.clock.now_unix())
     }
 
-    /// Replaces the guilds `GET /users/@me/guilds` lists for `user`.
+    /// Replaces the guilds `GET /users/@me/guilds` lists for `user` with these JSON objects
+    /// (instead of the guilds the user is a member of).
     pub fn set_user_guilds(&self, user: &SeededUser, guilds: Vec<Value>) {
         if let Some(u) = self.inner.store().users.get_mut(&user.id) {
-            u.guilds = guilds;
+            u.guilds_override = Some(guilds);
         }
+    }
+
+    /// Creates a guild owned by `owner` (its first member) and returns its id. Bots join it
+    /// through consent with `scope=bot` and this `guild_id`.
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// let emu = fluxer_oauth2_emulator::Emulator::start().await;
+    /// let guild_id = emu.create_guild(&emu.alice(), "Alice's guild");
+    /// assert_eq!(guild_id.len(), 19);
+    /// # }
+    /// ```
+    pub fn create_guild(&self, owner: &SeededUser, name: &str) -> String {
+        let now = self.inner.now_ms();
+        let mut store = self.inner.store();
+        let id = store.ids.next_id();
+        let system_channel_id = store.ids.next_id();
+        store.guilds.insert(
+            id.clone(),
+            Guild {
+                id: id.clone(),
+                name: name.to_owned(),
+                owner_id: owner.id.clone(),
+                system_channel_id,
+                roles: Vec::new(),
+                members: vec![Member {
+                    user_id: owner.id.clone(),
+                    roles: Vec::new(),
+                    joined_ms: now,
+                }],
+            },
+        );
+        id
+    }
+
+    /// Adds `user` to the guild `guild_id` without roles; `false` when there is no such guild.
+    pub fn add_guild_member(&self, guild_id: &str, user: &SeededUser) -> bool {
+        let now = self.inner.now_ms();
+        let mut store = self.inner.store();
+        let Some(g) = store.guilds.get_mut(guild_id) else {
+            return false;
+        };
+        if g.member(&user.id).is_none() {
+            g.members.push(Member {
+                user_id: user.id.clone(),
+                roles: Vec::new(),
+                joined_ms: now,
+            });
+        }
+        true
+    }
+
+    /// Whether `user_id` (a user, or a bot by its application id) is a member of `guild_id`.
+    pub fn guild_has_member(&self, guild_id: &str, user_id: &str) -> bool {
+        self.inner
+            .store()
+            .guilds
+            .get(guild_id)
+            .is_some_and(|g| g.member(user_id).is_some())
+    }
+
+    /// Links an account to `user` (listed by `GET /users/@me/connections`); returns its id.
+    pub fn add_connection(&self, user: &SeededUser, connection: Connection) -> String {
+        let mut store = self.inner.store();
+        let id = store.ids.next_id();
+        if let Some(u) = store.users.get_mut(&user.id) {
+            u.connections.push((id.clone(), connection));
+        }
+        id
+    }
+
+    /// The e-mail address of `user`, for `POST /auth/login`: the lower-cased username at
+    /// `example.com`.
+    pub fn email_of(&self, user: &SeededUser) -> String {
+        self.inner
+            .store()
+            .users
+            .get(&user.id)
+            .map(|u| u.email.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `id_hash` under which `GET /auth/sessions` lists the session `token` (what
+    /// `POST /auth/sessions/logout` takes).
+    pub fn session_id_hash(&self, token: &str) -> String {
+        session_id_hash(token)
+    }
+
+    /// Creates an MFA login ticket for `user`, as a password login of a user with TOTP would,
+    /// living `ttl` on the emulator clock; `POST /auth/login/mfa/totp` then takes it.
+    pub fn seed_mfa_ticket(&self, user: &SeededUser, ticket: &str, ttl: Duration) {
+        let expires_ms = self.inner.now_ms() + ttl.as_millis() as u64;
+        self.inner.store().tickets.insert(
+            ticket.to_owned(),
+            MfaTicket {
+                user_id: user.id.clone(),
+                expires_ms,
+                failures: 0,
+            },
+        );
+    }
+
+    /// Changes the API base the discovery document advertises; `None` restores the emulator's
+    /// own [`Emulator::base_url`].
+    pub fn set_advertised_api_base(&self, base: Option<String>) {
+        let own = self.base_url();
+        lock(&self.inner.settings).advertised_api = base.unwrap_or(own);
     }
 
     /// Mints a valid sudo token for `user` at the clock's now, as a TOTP check would.
@@ -231,6 +356,12 @@ impl Emulator {
     pub fn set_rate_limits(&self, limits: Option<RateLimitConfig>) {
         lock(&self.inner.settings).rate_limits = limits;
         lock(&self.inner.limiter).clear();
+    }
+
+    /// Applies the rate limits only to requests with `x-fluxer-test-enable-rate-limits: true`
+    /// (or to all requests again); see [`EmulatorConfig::rate_limits_need_test_header`].
+    pub fn set_rate_limits_need_test_header(&self, need: bool) {
+        lock(&self.inner.settings).rate_limits_need_test_header = need;
     }
 
     /// Requires (or not) an `X-Captcha-Token` header to create applications. Any non-empty
@@ -282,15 +413,24 @@ impl Emulator {
     }
 }
 
-fn seed_builtin_app(store: &mut Store) {
+/// The peer address of sessions the Rust API opens.
+const LOCALHOST: &str = "127.0.0.1";
+
+fn seed_builtin_app(store: &mut Store, seed: &BuiltinApplication, web_app_base: &str) {
+    let redirect_uris = seed.redirect_uris.clone().unwrap_or_else(|| {
+        vec![format!(
+            "{}/admin/oauth2_callback",
+            web_app_base.trim_end_matches('/')
+        )]
+    });
     store.apps.insert(
         BUILTIN_APPLICATION_ID.to_owned(),
         App {
             id: BUILTIN_APPLICATION_ID.to_owned(),
             owner_id: None,
-            name: "Fluxer".to_owned(),
-            redirect_uris: Vec::new(),
-            bot_public: true,
+            name: seed.name.clone(),
+            redirect_uris,
+            bot_public: seed.bot_public,
             bot_require_code_grant: false,
             client_secret: ids::secret43(),
             bot_secret: ids::secret43(),
@@ -300,6 +440,7 @@ fn seed_builtin_app(store: &mut Store) {
             bot_banner: None,
             bot_bio: None,
             bot_flags: 0,
+            has_bot: seed.has_bot,
         },
     );
 }

@@ -67,3 +67,12 @@ pub(crate) fn looks_like_session_token(t: &str) -> bool {
     t.strip_prefix("flx_")
         .is_some_and(|rest| rest.len() == 36 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
+
+/// An MFA login ticket: 64 random alphanumerics.
+pub(crate) fn ticket() -> String {
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect()
+}

@@ -2,7 +2,9 @@
 //!
 //! The emulator is an HTTP server on `127.0.0.1` that answers the OAuth2 part of the Fluxer API
 //! (application management, consent, token exchange, refresh, introspection, revocation,
-//! user info, authorizations and sudo mode) the way the real server does: same status codes, same
+//! user info, authorizations and sudo mode), login and sessions, the user resources OAuth2
+//! scopes open (`/users/@me`, guilds, connections), adding bots to guilds and instance discovery,
+//! the way the real server does: same status codes, same
 //! error bodies, same content types and the same quirks. Everything lives in memory and vanishes
 //! when the emulator stops.
 //!
@@ -28,12 +30,14 @@ mod clock;
 mod config;
 mod emulator;
 mod faults;
+mod guilds;
 mod http;
 mod ids;
 mod jwt;
 mod observe;
 mod ratelimit;
 mod server;
+mod sessions;
 mod shared;
 mod store;
 mod time_fmt;
@@ -41,9 +45,10 @@ mod totp;
 mod users;
 
 pub use clock::Clock;
-pub use config::{EmulatorConfig, RateLimitConfig, RouteLimit};
+pub use config::{BuiltinApplication, EmulatorConfig, RateLimitConfig, RouteLimit};
 pub use emulator::{BUILTIN_APPLICATION_ID, Emulator};
 pub use faults::{Fault, FaultRule};
 pub use observe::RecordedRequest;
 pub use totp::totp_code;
-pub use users::{NewUser, SeededUser};
+pub use sessions::session_id_hash;
+pub use users::{Connection, NewUser, SeededUser};

@@ -20,6 +20,13 @@ pub(crate) struct Settings {
     pub rate_limits: Option<RateLimitConfig>,
     pub captcha_required: bool,
     pub allow_totp_reuse: bool,
+    pub rate_limits_need_test_header: bool,
+    pub mfa_ticket_ms: u64,
+    /// `http://host:port`, known once the server is bound.
+    pub origin: String,
+    /// The API base the discovery document advertises.
+    pub advertised_api: String,
+    pub discovery_oauth2_block: bool,
 }
 
 impl Settings {
@@ -33,6 +40,11 @@ impl Settings {
             rate_limits: c.rate_limits.clone(),
             captcha_required: c.captcha_required,
             allow_totp_reuse: c.allow_totp_reuse,
+            rate_limits_need_test_header: c.rate_limits_need_test_header,
+            mfa_ticket_ms: c.mfa_ticket_lifetime.as_millis() as u64,
+            origin: String::new(),
+            advertised_api: c.advertised_api_base.clone().unwrap_or_default(),
+            discovery_oauth2_block: c.discovery_oauth2_block,
         }
     }
 }

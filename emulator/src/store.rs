@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
+use crate::guilds::Guild;
 use crate::ids::{self, SnowflakeGen};
+use crate::sessions::{MfaTicket, Session};
+use crate::users::Connection;
 
 /// The scopes the server knows, in their canonical order.
 pub(crate) const SCOPES: [&str; 5] = ["identify", "email", "guilds", "connections", "bot"];
@@ -46,7 +49,10 @@ pub(crate) struct User {
     /// The last TOTP step accepted, to refuse replays.
     pub last_totp_step: Option<u64>,
     pub created_ms: u64,
-    pub guilds: Vec<Value>,
+    /// Guild objects set through `Emulator::set_user_guilds`; they replace the real list.
+    pub guilds_override: Option<Vec<Value>>,
+    /// Linked accounts listed by `GET /users/@me/connections`.
+    pub connections: Vec<(String, Connection)>,
 }
 
 impl User {
@@ -74,6 +80,8 @@ pub(crate) struct App {
     pub bot_banner: Option<String>,
     pub bot_bio: Option<String>,
     pub bot_flags: u32,
+    /// `false` for an application without a bot user (the built-in one).
+    pub has_bot: bool,
 }
 
 impl App {
@@ -116,7 +124,10 @@ impl Grant {
 pub(crate) struct Store {
     pub ids: SnowflakeGen,
     pub users: BTreeMap<String, User>,
-    pub sessions: HashMap<String, String>,
+    pub sessions: HashMap<String, Session>,
+    pub tickets: HashMap<String, MfaTicket>,
+    /// Guilds in creation order.
+    pub guilds: BTreeMap<String, Guild>,
     /// Applications in creation order (snowflakes grow).
     pub apps: BTreeMap<String, App>,
     pub codes: HashMap<String, AuthCode>,
@@ -130,6 +141,8 @@ impl Store {
             ids: SnowflakeGen::new(),
             users: BTreeMap::new(),
             sessions: HashMap::new(),
+            tickets: HashMap::new(),
+            guilds: BTreeMap::new(),
             apps: BTreeMap::new(),
             codes: HashMap::new(),
             access: HashMap::new(),
@@ -139,20 +152,41 @@ impl Store {
 
     /// The user behind a session token.
     pub(crate) fn session_user(&self, token: &str) -> Option<&User> {
-        self.users.get(self.sessions.get(token)?)
+        self.users.get(&self.sessions.get(token)?.user_id)
     }
 
     /// Opens a new session for `user_id`.
-    pub(crate) fn open_session(&mut self, user_id: &str) -> String {
+    pub(crate) fn open_session(
+        &mut self,
+        user_id: &str,
+        now_ms: u64,
+        platform: String,
+        ip: String,
+    ) -> String {
         let token = ids::session_token();
-        self.sessions.insert(token.clone(), user_id.to_owned());
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                user_id: user_id.to_owned(),
+                created_ms: now_ms,
+                platform,
+                ip,
+            },
+        );
         token
+    }
+
+    /// The bot application whose bot user has id `user_id`.
+    pub(crate) fn bot_user(&self, user_id: &str) -> Option<&App> {
+        self.apps.get(user_id).filter(|a| a.has_bot)
     }
 
     /// The application a bot token belongs to, if the token is current.
     pub(crate) fn bot_app(&self, token: &str) -> Option<&App> {
         let (id, secret) = token.split_once('.')?;
-        self.apps.get(id).filter(|a| a.bot_secret == secret)
+        self.apps
+            .get(id)
+            .filter(|a| a.has_bot && a.bot_secret == secret)
     }
 
     /// A live access token.

@@ -1,8 +1,8 @@
-//! Time-based one-time passwords (RFC 6238 with SHA-1, 6 digits, 30 s steps) and base32.
+//! Time-based one-time passwords (RFC 6238 with SHA-1, 6 digits, 30 s steps, computed by
+//! `totp-lite`) and the lenient base32 reading of secrets.
 
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use totp_lite::{Sha1, totp_custom};
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
@@ -14,22 +14,7 @@ pub(crate) const STEP_SECS: u64 = 30;
 /// The secret is read as RFC 4648 base32, case-insensitively; spaces, `=` padding and any
 /// other character outside the alphabet are skipped.
 pub fn totp_code(secret_base32: &str, unix_secs: u64) -> String {
-    hotp(&base32_decode(secret_base32), unix_secs / STEP_SECS)
-}
-
-/// The HOTP value (RFC 4226) of `key` for `counter`, as six digits.
-pub(crate) fn hotp(key: &[u8], counter: u64) -> String {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(&counter.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = (digest[19] & 0x0f) as usize;
-    let bin = u32::from_be_bytes([
-        digest[offset] & 0x7f,
-        digest[offset + 1],
-        digest[offset + 2],
-        digest[offset + 3],
-    ]);
-    format!("{:06}", bin % 1_000_000)
+    totp_custom::<Sha1>(STEP_SECS, 6, &base32_decode(secret_base32), unix_secs)
 }
 
 /// Decodes base32, skipping characters outside the alphabet.

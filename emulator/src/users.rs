@@ -25,3 +25,16 @@ pub struct NewUser {
     /// Turn TOTP MFA on, with a deterministic secret derived from the username.
     pub totp: bool,
 }
+
+/// A linked account (`GET /users/@me/connections`), seeded with
+/// [`crate::Emulator::add_connection`]. The recorded instance had none, so the listed shape is
+/// `{id, type, name, verified}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    /// The service, e.g. `github`.
+    pub kind: String,
+    /// The account name on that service.
+    pub name: String,
+    /// Whether the link was verified.
+    pub verified: bool,
+}

@@ -35,7 +35,7 @@ async fn create_returns_secrets_once() {
     assert_eq!(prefix, id);
     assert!(is_secret43(secret));
     assert_eq!(j["bot"]["id"], id);
-    assert_eq!(j["bot"]["username"], "My_Cool_App_");
+    assert_eq!(j["bot"]["username"], "My_Cool_App");
     assert_eq!(j["bot_public"], true);
     assert_eq!(j["bot_require_code_grant"], false);
 

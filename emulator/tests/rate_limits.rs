@@ -142,7 +142,7 @@ async fn bots_see_rate_limit_headers_on_success() {
     let (_, _, bot) = ctx.create_app(&alice, CB).await;
     ctx.emu.set_rate_limits(Some(RateLimitConfig::default()));
     let a = ctx
-        .get("/applications/@me", Some(&format!("Bot {bot}")))
+        .get("/oauth2/applications/@me", Some(&format!("Bot {bot}")))
         .await;
     assert_eq!(a.status, 200);
     assert_eq!(a.header("x-ratelimit-limit"), Some("60"));
@@ -154,4 +154,46 @@ async fn bots_see_rate_limit_headers_on_success() {
         .get("/users/@me/applications", Some(&alice.session_token))
         .await;
     assert!(a.header("x-ratelimit-limit").is_none());
+    // `/applications/@me` has no route bucket, so even a bot gets no headers there.
+    let a = ctx
+        .get("/applications/@me", Some(&format!("Bot {bot}")))
+        .await;
+    assert_eq!(a.status, 200);
+    assert!(a.header("x-ratelimit-limit").is_none());
+    // `/users/@me` has one: 40 per 10 s.
+    let a = ctx.get("/users/@me", Some(&format!("Bot {bot}"))).await;
+    assert_eq!(a.header("x-ratelimit-limit"), Some("40"));
+}
+
+#[tokio::test]
+async fn test_header_mode_limits_only_flagged_requests() {
+    let ctx = Ctx::new().await;
+    let alice = ctx.emu.alice();
+    ctx.emu.set_rate_limits(Some(RateLimitConfig::default()));
+    ctx.emu.set_rate_limits_need_test_header(true);
+    let send = |flag: bool| {
+        let mut b = ctx
+            .http
+            .get(ctx.url("/users/@me"))
+            .header("authorization", alice.session_token.clone());
+        if flag {
+            b = b
+                .header("x-fluxer-test-enable-rate-limits", "true")
+                .header("x-fluxer-test-global-rate-limit", "2");
+        }
+        b.send()
+    };
+    for _ in 0..5 {
+        assert_eq!(send(false).await.unwrap().status(), 200);
+    }
+    assert_eq!(send(true).await.unwrap().status(), 200);
+    assert_eq!(send(true).await.unwrap().status(), 200);
+    let limited = send(true).await.unwrap();
+    assert_eq!(limited.status(), 429);
+    assert_eq!(
+        limited.headers().get("x-ratelimit-global").unwrap(),
+        "true"
+    );
+    // A global 429 ends the session.
+    assert!(!ctx.emu.session_is_valid(&alice.session_token));
 }

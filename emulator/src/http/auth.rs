@@ -115,15 +115,6 @@ pub(crate) fn caller(inner: &Inner, headers: &HeaderMap) -> Caller {
     }
 }
 
-/// Requires a user session: 401 without valid credentials, 403 for bots and OAuth2 tokens.
-pub(crate) fn require_session(inner: &Inner, headers: &HeaderMap) -> Result<String, Response> {
-    match caller(inner, headers) {
-        Caller::User { user_id, .. } => Ok(user_id),
-        Caller::OAuth { .. } | Caller::Bot { .. } => Err(reply::access_denied()),
-        Caller::Anonymous | Caller::Invalid => Err(reply::unauthorized()),
-    }
-}
-
 /// The OAuth2 grant behind `Authorization: Bearer <access token>`, as `/oauth2/userinfo` and
 /// `/oauth2/@me` read it; 401 `UNAUTHORIZED` for anything else.
 pub(crate) fn require_bearer(inner: &Inner, headers: &HeaderMap) -> Result<Grant, Response> {

@@ -4,26 +4,32 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::shared::Inner;
 use crate::store::SCOPES;
 use crate::time_fmt::iso_millis;
 
-use super::auth;
-use super::reply::{self, FieldError, JObj, jarray};
+use super::error::ApiResult;
+use super::extract::SessionUser;
+use super::reply::{self, FieldError};
 use super::validate;
-use super::views;
+use super::views::AppSummary;
+
+/// One authorization.
+#[derive(Serialize)]
+struct Authorization<'a> {
+    application: AppSummary<'a>,
+    scopes: Vec<&'static str>,
+    authorized_at: String,
+}
 
 /// `GET /oauth2/@me/authorizations`: one entry per application the user holds refresh tokens
 /// for, with the non-bot scopes granted.
-pub(crate) async fn list(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub(crate) async fn list(State(inner): State<Arc<Inner>>, user: SessionUser) -> Response {
     let now = inner.now_ms();
     let store = inner.store();
     let mut items = Vec::new();
@@ -31,9 +37,9 @@ pub(crate) async fn list(State(inner): State<Arc<Inner>>, headers: HeaderMap) ->
         let grants: Vec<_> = store
             .refresh
             .values()
-            .filter(|g| g.user_id == user_id && g.app_id == app.id && g.expires_ms > now)
+            .filter(|g| g.user_id == user.user_id && g.app_id == app.id && g.expires_ms > now)
             .collect();
-        let scopes: Vec<&str> = SCOPES
+        let scopes: Vec<&'static str> = SCOPES
             .iter()
             .copied()
             .filter(|s| *s != "bot" && grants.iter().any(|g| g.has(s)))
@@ -42,58 +48,45 @@ pub(crate) async fn list(State(inner): State<Arc<Inner>>, headers: HeaderMap) ->
             continue;
         }
         let since = grants.iter().map(|g| g.created_ms).min().unwrap_or(now);
-        let application = views::app_identity(app)
-            .val("bot_public", app.bot_public)
-            .finish();
         items.push((
             since,
-            JObj::new()
-                .raw("application", &application)
-                .val("scopes", scopes)
-                .val("authorized_at", iso_millis(since))
-                .finish(),
+            Authorization {
+                application: AppSummary::new(app),
+                scopes,
+                authorized_at: iso_millis(since),
+            },
         ));
     }
     items.sort_by_key(|(since, _)| *since);
-    reply::ok(jarray(items.into_iter().map(|(_, s)| s)))
+    let items: Vec<Authorization> = items.into_iter().map(|(_, a)| a).collect();
+    reply::ok(&items)
 }
 
 /// `DELETE /oauth2/@me/authorizations/{applicationId}`.
 pub(crate) async fn delete_one(
     State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
+    user: SessionUser,
     Path(raw): Path<String>,
-) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let id = match validate::snowflake(&raw, "applicationId") {
-        Ok(id) => id,
-        Err(e) => return reply::form_error(e),
-    };
+) -> ApiResult {
+    let id = validate::snowflake(&raw, "applicationId")?;
     let mut store = inner.store();
     if !store.apps.contains_key(&id) {
-        return reply::unknown_application();
+        return Err(reply::unknown_application().into());
     }
-    store.revoke_user_app(&user_id, &id);
-    reply::empty(StatusCode::NO_CONTENT)
+    store.revoke_user_app(&user.user_id, &id);
+    Ok(reply::empty(StatusCode::NO_CONTENT))
 }
 
 /// `POST /oauth2/@me/authorizations/revoke` with `{application_ids: [1..100]}`.
 pub(crate) async fn delete_many(
     State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
+    user: SessionUser,
     body: Bytes,
-) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+) -> ApiResult {
     let body = validate::json_object(&body);
     let ids = match body.get("application_ids") {
         Some(Value::Array(items)) if (1..=100).contains(&items.len()) => items,
-        _ => return reply::form_error(FieldError::format("application_ids")),
+        _ => return Err(FieldError::format("application_ids").into()),
     };
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
@@ -104,14 +97,14 @@ pub(crate) async fn delete_many(
         }
     }
     if !errors.is_empty() {
-        return reply::form_errors(&errors);
+        return Err(errors.into());
     }
     let mut store = inner.store();
     if parsed.iter().any(|id| !store.apps.contains_key(id)) {
-        return reply::unknown_application();
+        return Err(reply::unknown_application().into());
     }
     for id in &parsed {
-        store.revoke_user_app(&user_id, id);
+        store.revoke_user_app(&user.user_id, id);
     }
-    reply::empty(StatusCode::NO_CONTENT)
+    Ok(reply::empty(StatusCode::NO_CONTENT))
 }

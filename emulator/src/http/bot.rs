@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::State;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -13,11 +11,11 @@ use crate::ids;
 use crate::shared::Inner;
 use crate::store::App;
 
-use super::applications::owned_app;
-use super::auth;
+use super::error::ApiResult;
+use super::extract::OwnedApp;
 use super::reply::{self, FieldError};
 use super::validate;
-use super::views;
+use super::views::BotProfile;
 
 /// The bot flags that may be set: `FRIENDLY_BOT` and `FRIENDLY_BOT_MANUAL_APPROVAL`.
 const ALLOWED_BOT_FLAGS: u64 = 16 | 32;
@@ -116,23 +114,13 @@ fn apply(app: &mut App, body: &Map<String, Value>) -> Vec<FieldError> {
 /// `PATCH /oauth2/applications/{id}/bot`.
 pub(crate) async fn update_profile(
     State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    OwnedApp { mut app }: OwnedApp,
     body: Bytes,
-) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let mut store = inner.store();
-    let mut app = match owned_app(&store, &user_id, &id) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> ApiResult {
     let errors = apply(&mut app, &validate::json_object(&body));
     if !errors.is_empty() {
-        return reply::form_errors(&errors);
+        return Err(errors.into());
     }
-    store.apps.insert(app.id.clone(), app.clone());
-    reply::ok(views::bot_profile(&app))
+    inner.store().apps.insert(app.id.clone(), app.clone());
+    Ok(reply::ok(&BotProfile::new(&app)))
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::StatusCode;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -13,8 +13,10 @@ use crate::ids;
 use crate::shared::Inner;
 use crate::store::{AuthCode, Store, parse_scopes};
 
-use super::auth;
-use super::reply::{self, FieldError, JObj};
+use super::bot_join;
+use super::error::{ApiError, ApiResult};
+use super::extract::SessionUser;
+use super::reply::{self, FieldError};
 use super::validate;
 
 /// The parameters of an authorization request, already checked for shape.
@@ -26,7 +28,7 @@ pub(crate) struct AuthorizeRequest {
     pub redirect_uri: Option<String>,
     pub state: Option<String>,
     pub guild_id: Option<String>,
-    pub channel_id: Option<String>,
+    pub permissions: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
 }
@@ -61,7 +63,15 @@ fn parse_body(body: &Map<String, Value>) -> Result<AuthorizeRequest, Vec<FieldEr
     let redirect_uri = text("redirect_uri");
     let state = text("state");
     let code_challenge = text("code_challenge");
-    let permissions = text("permissions");
+    let permissions = match body.get("permissions") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) => Some(p.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(_) => {
+            errors.push(FieldError::format("permissions"));
+            None
+        }
+    };
     let mut snow = |key: &str| match body.get(key) {
         None | Some(Value::Null) => None,
         Some(v) => validate::json_snowflake(v, key)
@@ -77,11 +87,12 @@ fn parse_body(body: &Map<String, Value>) -> Result<AuthorizeRequest, Vec<FieldEr
     if scope.is_none() && !errors.iter().any(|e| e.path == "scope") {
         errors.push(FieldError::format("scope"));
     }
-    if permissions
-        .as_deref()
-        .is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        errors.push(FieldError::format("permissions"));
+    if guild_id.is_some() && channel_id.is_some() {
+        errors.push(FieldError::new(
+            "channel_id",
+            "",
+            "channel_id cannot be used with guild_id",
+        ));
     }
     let method = match body.get("code_challenge_method") {
         None | Some(Value::Null) => None,
@@ -101,13 +112,29 @@ fn parse_body(body: &Map<String, Value>) -> Result<AuthorizeRequest, Vec<FieldEr
         redirect_uri,
         state,
         guild_id,
-        channel_id,
+        permissions,
         code_challenge,
         code_challenge_method: method,
     })
 }
 
-/// Applies the consent rules for `user_id` and returns the URL to send the user to.
+/// Parses `permissions`: a decimal integer, at least 0; OAuth2-shaped errors otherwise.
+fn permissions(raw: Option<&str>) -> Result<u64, ApiError> {
+    let Some(raw) = raw.map(str::trim) else {
+        return Ok(0);
+    };
+    if let Some(digits) = raw.strip_prefix('-')
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(reply::oauth("invalid_request", "INVALID_PERMISSIONS_NEGATIVE").into());
+    }
+    raw.parse::<u64>()
+        .map_err(|_| reply::oauth("invalid_request", "INVALID_PERMISSIONS_INTEGER").into())
+}
+
+/// Applies the consent rules for `user_id`, adds a bot to the named guild, and returns the URL
+/// to send the user to (with a fresh code).
 pub(crate) fn authorize(
     store: &mut Store,
     user_id: &str,
@@ -115,36 +142,41 @@ pub(crate) fn authorize(
     now_ms: u64,
     code_ms: u64,
     web_app_base: &str,
-) -> Result<String, Response> {
+) -> Result<String, ApiError> {
     let Some(scopes) = parse_scopes(&req.scope) else {
         return Err(reply::oauth(
             "invalid_scope",
             "The requested scope is invalid or unsupported",
-        ));
+        )
+        .into());
     };
-    let Some(app) = store.apps.get(&req.client_id) else {
-        return Err(reply::oauth("invalid_client", "Invalid client credentials"));
+    let Some(app) = store.apps.get(&req.client_id).cloned() else {
+        return Err(reply::oauth("invalid_client", "Invalid client credentials").into());
     };
     let wants_bot = scopes.contains(&"bot");
-    let needs_code = scopes.iter().any(|s| *s != "bot") || app.bot_require_code_grant;
-    if needs_code {
+    let user_scopes = scopes.iter().any(|s| *s != "bot");
+    if user_scopes {
         if req.response_type.as_deref().unwrap_or("code") != "code" {
             return Err(reply::oauth(
                 "invalid_request",
                 "response_type must be code for non-bot scopes",
-            ));
+            )
+            .into());
         }
         if req.redirect_uri.is_none() {
             return Err(reply::oauth(
                 "invalid_request",
-                "redirect_uri is required for non-bot scopes",
-            ));
+                "redirect_uri required for non-bot scopes",
+            )
+            .into());
         }
+    } else if app.bot_require_code_grant && req.redirect_uri.is_none() {
+        return Err(reply::oauth("invalid_request", "Missing redirect_uri").into());
     }
     if let Some(r) = &req.redirect_uri
         && !app.redirect_uris.iter().any(|u| u == r)
     {
-        return Err(reply::oauth("invalid_request", "Invalid redirect_uri"));
+        return Err(reply::oauth("invalid_request", "Invalid redirect_uri").into());
     }
     if wants_bot {
         if !app.bot_public && app.owner_id.as_deref() != Some(user_id) {
@@ -152,21 +184,18 @@ pub(crate) fn authorize(
                 StatusCode::FORBIDDEN,
                 "BOT_IS_PRIVATE",
                 "This bot is private.",
-            ));
+            )
+            .into());
         }
-        if req.guild_id.is_some() && req.channel_id.is_some() {
-            return Err(reply::oauth("invalid_request", "INVALID_REQUEST"));
+        let perms = permissions(req.permissions.as_deref())?;
+        if let Some(guild_id) = &req.guild_id {
+            bot_join::add_bot(store, &app, user_id, guild_id, perms, now_ms)?;
         }
     }
-    let state: Vec<(&str, &str)> = req.state.iter().map(|s| ("state", s.as_str())).collect();
-    if !needs_code {
-        let base = match &req.redirect_uri {
-            Some(r) => r.clone(),
-            None => format!("{web_app_base}/oauth2/authorized"),
-        };
-        return Ok(with_params(&base, &state));
-    }
-    let redirect = req.redirect_uri.clone().unwrap_or_default();
+    let redirect = req
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| format!("{web_app_base}/"));
     let normalised = Url::parse(&redirect)
         .map(|u| u.to_string())
         .unwrap_or(redirect);
@@ -190,36 +219,35 @@ pub(crate) fn authorize(
         },
     );
     let mut pairs = vec![("code", code.as_str())];
-    pairs.extend(state);
+    if let Some(s) = &req.state {
+        pairs.push(("state", s));
+    }
     Ok(with_params(&normalised, &pairs))
+}
+
+/// `{redirect_to}`.
+#[derive(Serialize)]
+struct Consented {
+    redirect_to: String,
 }
 
 /// `POST /oauth2/authorize/consent`.
 pub(crate) async fn consent(
     State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
+    user: SessionUser,
     body: Bytes,
-) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let req = match parse_body(&validate::json_object(&body)) {
-        Ok(r) => r,
-        Err(errors) => return reply::form_errors(&errors),
-    };
+) -> ApiResult {
+    let req = parse_body(&validate::json_object(&body))?;
     let settings = inner.settings();
     let now = inner.now_ms();
     let mut store = inner.store();
-    match authorize(
+    let to = authorize(
         &mut store,
-        &user_id,
+        &user.user_id,
         &req,
         now,
         settings.code_ms,
         &settings.web_app_base,
-    ) {
-        Ok(to) => reply::ok(JObj::new().val("redirect_to", to).finish()),
-        Err(r) => r,
-    }
+    )?;
+    Ok(reply::ok(&Consented { redirect_to: to }))
 }

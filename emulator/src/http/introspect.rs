@@ -5,13 +5,32 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use serde::Serialize;
 
 use crate::shared::Inner;
 
 use super::client_auth::{self, Route};
 use super::form::{self, Form};
-use super::reply::{self, FieldError, JObj};
+use super::error::ApiResult;
+use super::reply::{self, FieldError};
+
+/// `OAuth2IntrospectResponse`; only `active` for an unknown token.
+#[derive(Serialize)]
+struct Introspection<'a> {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+}
 
 fn check_token_field(form: &Form) -> Vec<FieldError> {
     let mut errors = Vec::new();
@@ -26,23 +45,27 @@ pub(crate) async fn introspect(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let form = match form::read(&headers, body).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let form = form::read(&headers, body).await?;
     let errors = check_token_field(&form);
     if !errors.is_empty() {
-        return reply::form_errors(&errors);
+        return Err(errors.into());
     }
     let now = inner.now_ms();
     let store = inner.store();
-    let app = match client_auth::for_introspection(&store, &headers, &form, Route::Introspect) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = client_auth::for_introspection(&store, &headers, &form, Route::Introspect)?;
     let token = form.get("token").unwrap_or_default();
-    let inactive = || reply::ok(JObj::new().val("active", false).finish());
+    let inactive = || {
+        Ok(reply::ok(&Introspection {
+            active: false,
+            scope: None,
+            client_id: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            sub: None,
+        }))
+    };
     let (grant, is_access) = match store.live_access(token, now) {
         Some(g) => (g, true),
         None => match store.live_refresh(token, now) {
@@ -53,22 +76,15 @@ pub(crate) async fn introspect(
     if grant.app_id != app.id {
         return inactive();
     }
-    let mut o = JObj::new()
-        .val("active", true)
-        .val("scope", grant.scopes.join(" "))
-        .val("client_id", grant.app_id.as_str())
-        .val(
-            "token_type",
-            if is_access { "Bearer" } else { "refresh_token" },
-        );
-    if is_access {
-        o = o.val("exp", grant.expires_ms / 1000);
-    }
-    reply::ok(
-        o.val("iat", grant.created_ms / 1000)
-            .val("sub", grant.user_id.as_str())
-            .finish(),
-    )
+    Ok(reply::ok(&Introspection {
+        active: true,
+        scope: Some(grant.scopes.join(" ")),
+        client_id: Some(&grant.app_id),
+        token_type: Some(if is_access { "Bearer" } else { "refresh_token" }),
+        exp: is_access.then_some(grant.expires_ms / 1000),
+        iat: Some(grant.created_ms / 1000),
+        sub: Some(&grant.user_id),
+    }))
 }
 
 /// `POST /oauth2/token/revoke`.
@@ -76,11 +92,8 @@ pub(crate) async fn revoke(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let form = match form::read(&headers, body).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> ApiResult {
+    let form = form::read(&headers, body).await?;
     let mut errors = check_token_field(&form);
     let hint = match form.count("token_type_hint") {
         0 => None,
@@ -93,14 +106,11 @@ pub(crate) async fn revoke(
         },
     };
     if !errors.is_empty() {
-        return reply::form_errors(&errors);
+        return Err(errors.into());
     }
     let now = inner.now_ms();
     let mut store = inner.store();
-    let app = match client_auth::for_introspection(&store, &headers, &form, Route::Revoke) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+    let app = client_auth::for_introspection(&store, &headers, &form, Route::Revoke)?;
     let token = form.get("token").unwrap_or_default();
     // Refresh tokens are only looked up when the hint says so.
     let found = if hint == Some("refresh_token") {
@@ -113,5 +123,5 @@ pub(crate) async fn revoke(
     if let Some(g) = found.filter(|g| g.app_id == app.id).cloned() {
         store.revoke_user_app(&g.user_id, &g.app_id);
     }
-    reply::empty(StatusCode::OK)
+    Ok(reply::empty(StatusCode::OK))
 }

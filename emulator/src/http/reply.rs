@@ -1,66 +1,14 @@
-//! Building responses: JSON in a fixed key order, empty bodies, and the two error shapes.
+//! Building responses: JSON from serde values, empty bodies, and the two error shapes.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde_json::Value;
-
-/// A JSON object written in insertion order (the order the real server uses).
-#[derive(Debug, Default)]
-pub(crate) struct JObj {
-    buf: String,
-}
-
-impl JObj {
-    pub(crate) fn new() -> Self {
-        JObj::default()
-    }
-
-    fn key(&mut self, k: &str) {
-        self.buf.push(if self.buf.is_empty() { '{' } else { ',' });
-        self.buf.push_str(&Value::from(k).to_string());
-        self.buf.push(':');
-    }
-
-    /// Adds any JSON value.
-    pub(crate) fn val(mut self, k: &str, v: impl Into<Value>) -> Self {
-        self.key(k);
-        self.buf.push_str(&v.into().to_string());
-        self
-    }
-
-    /// Adds an already serialised JSON text (a nested [`JObj`], for instance).
-    pub(crate) fn raw(mut self, k: &str, json: &str) -> Self {
-        self.key(k);
-        self.buf.push_str(json);
-        self
-    }
-
-    /// Adds `null` or a string.
-    pub(crate) fn opt(self, k: &str, v: Option<&str>) -> Self {
-        match v {
-            Some(s) => self.val(k, s),
-            None => self.val(k, Value::Null),
-        }
-    }
-
-    pub(crate) fn finish(self) -> String {
-        if self.buf.is_empty() {
-            "{}".to_owned()
-        } else {
-            self.buf + "}"
-        }
-    }
-}
-
-/// A JSON array of already serialised elements.
-pub(crate) fn jarray(items: impl IntoIterator<Item = String>) -> String {
-    format!("[{}]", items.into_iter().collect::<Vec<_>>().join(","))
-}
+use serde::Serialize;
 
 /// A JSON response (`application/json`, no charset).
-pub(crate) fn json(status: StatusCode, body: String) -> Response {
-    let mut r = Response::new(Body::from(body));
+pub(crate) fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let text = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
+    let mut r = Response::new(Body::from(text));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -70,13 +18,18 @@ pub(crate) fn json(status: StatusCode, body: String) -> Response {
 }
 
 /// A 200 JSON response.
-pub(crate) fn ok(body: String) -> Response {
+pub(crate) fn ok(body: &impl Serialize) -> Response {
     json(StatusCode::OK, body)
 }
 
 /// An empty response with `text/plain; charset=UTF-8`, as the server sends for 200/204/302.
 pub(crate) fn empty(status: StatusCode) -> Response {
-    let mut r = Response::new(Body::empty());
+    text(status, "")
+}
+
+/// A plain-text response with `text/plain; charset=UTF-8`.
+pub(crate) fn text(status: StatusCode, body: &'static str) -> Response {
+    let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -94,15 +47,16 @@ pub(crate) fn redirect(location: &str) -> Response {
     r
 }
 
+/// The Fluxer error body `{code,message}`.
+#[derive(Serialize)]
+struct FluxerError<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
 /// A Fluxer error `{code,message}`.
 pub(crate) fn fluxer(status: StatusCode, code: &str, message: &str) -> Response {
-    json(
-        status,
-        JObj::new()
-            .val("code", code)
-            .val("message", message)
-            .finish(),
-    )
+    json(status, &FluxerError { code, message })
 }
 
 /// 401 `UNAUTHORIZED`.
@@ -137,6 +91,11 @@ pub(crate) fn unknown_application() -> Response {
     )
 }
 
+/// 404 `NOT_FOUND`, the answer for routes and methods that do not exist.
+pub(crate) fn not_found() -> Response {
+    fluxer(StatusCode::NOT_FOUND, "NOT_FOUND", "Not found.")
+}
+
 /// 500 `INTERNAL_SERVER_ERROR`, what the form routes answer to a non-form body.
 pub(crate) fn internal_error() -> Response {
     fluxer(
@@ -146,29 +105,39 @@ pub(crate) fn internal_error() -> Response {
     )
 }
 
+#[derive(Serialize)]
+struct MissingScope<'a> {
+    code: &'static str,
+    message: &'static str,
+    required_scope: &'a str,
+}
+
 /// 403 `MISSING_OAUTH_SCOPE` for `scope`.
 pub(crate) fn missing_scope(scope: &str) -> Response {
     json(
         StatusCode::FORBIDDEN,
-        JObj::new()
-            .val("code", "MISSING_OAUTH_SCOPE")
-            .val(
-                "message",
-                "The requested scope isn't supported or you don't have permission to request it.",
-            )
-            .val("required_scope", scope)
-            .finish(),
+        &MissingScope {
+            code: "MISSING_OAUTH_SCOPE",
+            message: "The requested scope isn't supported or you don't have permission to request it.",
+            required_scope: scope,
+        },
     )
+}
+
+#[derive(Serialize)]
+struct OAuthError<'a> {
+    error: &'a str,
+    error_description: &'a str,
 }
 
 /// An RFC 6749 error body; always HTTP 400 on this server.
 pub(crate) fn oauth(error: &str, description: &str) -> Response {
     json(
         StatusCode::BAD_REQUEST,
-        JObj::new()
-            .val("error", error)
-            .val("error_description", description)
-            .finish(),
+        &OAuthError {
+            error,
+            error_description: description,
+        },
     )
 }
 
@@ -180,12 +149,14 @@ pub(crate) fn invalid_grant() -> Response {
     )
 }
 
-/// One entry of an `INVALID_FORM_BODY` error.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One entry of an `INVALID_FORM_BODY` error. `code` is left out when empty, as the server
+/// does for a few cross-field checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct FieldError {
     pub path: String,
-    pub code: &'static str,
     pub message: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub code: &'static str,
 }
 
 impl FieldError {
@@ -220,22 +191,22 @@ impl FieldError {
     }
 }
 
+#[derive(Serialize)]
+struct FormErrors<'a> {
+    code: &'static str,
+    message: &'static str,
+    errors: &'a [FieldError],
+}
+
 /// 400 `INVALID_FORM_BODY` with `errors`.
 pub(crate) fn form_errors(errors: &[FieldError]) -> Response {
-    let items = errors.iter().map(|e| {
-        JObj::new()
-            .val("path", e.path.as_str())
-            .val("message", e.message.as_str())
-            .val("code", e.code)
-            .finish()
-    });
     json(
         StatusCode::BAD_REQUEST,
-        JObj::new()
-            .val("code", "INVALID_FORM_BODY")
-            .val("message", "Invalid form body.")
-            .raw("errors", &jarray(items))
-            .finish(),
+        &FormErrors {
+            code: "INVALID_FORM_BODY",
+            message: "Invalid form body.",
+            errors,
+        },
     )
 }
 

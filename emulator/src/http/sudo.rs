@@ -13,7 +13,9 @@ use crate::shared::Inner;
 use crate::store::User;
 use crate::totp;
 
-use super::reply::{self, FieldError, JObj};
+use serde::Serialize;
+
+use super::reply::{self, FieldError};
 
 /// The request header (and response header) carrying a sudo token.
 pub(crate) const SUDO_HEADER: &str = "x-fluxer-sudo-mode-jwt";
@@ -42,20 +44,34 @@ impl SudoPass {
     }
 }
 
+/// The sudo methods a user has.
+#[derive(Serialize)]
+pub(crate) struct Methods {
+    pub totp: bool,
+    pub webauthn: bool,
+}
+
+#[derive(Serialize)]
+struct SudoRequired {
+    code: &'static str,
+    message: &'static str,
+    has_mfa: bool,
+    methods: Methods,
+}
+
 /// 403 `SUDO_MODE_REQUIRED` describing the user's methods.
 fn sudo_required(has_mfa: bool) -> Response {
-    let methods = JObj::new()
-        .val("totp", has_mfa)
-        .val("webauthn", false)
-        .finish();
     reply::json(
         StatusCode::FORBIDDEN,
-        JObj::new()
-            .val("code", "SUDO_MODE_REQUIRED")
-            .val("message", "Sudo mode is required.")
-            .val("has_mfa", has_mfa)
-            .raw("methods", &methods)
-            .finish(),
+        &SudoRequired {
+            code: "SUDO_MODE_REQUIRED",
+            message: "Sudo mode is required.",
+            has_mfa,
+            methods: Methods {
+                totp: has_mfa,
+                webauthn: false,
+            },
+        },
     )
 }
 
@@ -182,7 +198,7 @@ fn invalid_mfa_code() -> Response {
 }
 
 /// Checks a TOTP code (one step of drift either way) or an unused backup code.
-fn verify_mfa_code(user: &mut User, code: &str, now: u64, allow_reuse: bool) -> bool {
+pub(crate) fn verify_mfa_code(user: &mut User, code: &str, now: u64, allow_reuse: bool) -> bool {
     if let Some(entry) = user
         .backup_codes
         .iter_mut()
@@ -194,10 +210,9 @@ fn verify_mfa_code(user: &mut User, code: &str, now: u64, allow_reuse: bool) -> 
     let Some(secret) = &user.totp_secret else {
         return false;
     };
-    let key = totp::base32_decode(secret);
     let step = now / totp::STEP_SECS;
     for s in [step, step.saturating_sub(1), step + 1] {
-        if totp::hotp(&key, s) != code {
+        if totp::totp_code(secret, s * totp::STEP_SECS) != code {
             continue;
         }
         if !allow_reuse && user.last_totp_step.is_some_and(|last| s <= last) {

@@ -3,52 +3,54 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::ids;
 use crate::shared::Inner;
 
-use super::auth;
-use super::reply::{self, JObj};
+use super::extract::SessionUser;
+use super::reply;
+
+#[derive(Serialize)]
+struct MfaMethods {
+    totp: bool,
+    webauthn: bool,
+    has_mfa: bool,
+}
 
 /// `GET /users/@me/sudo/mfa-methods`.
-pub(crate) async fn mfa_methods(State(inner): State<Arc<Inner>>, headers: HeaderMap) -> Response {
-    let user_id = match auth::require_session(&inner, &headers) {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
+pub(crate) async fn mfa_methods(State(inner): State<Arc<Inner>>, user: SessionUser) -> Response {
     let has_mfa = inner
         .store()
         .users
-        .get(&user_id)
+        .get(&user.user_id)
         .is_some_and(|u| u.has_mfa());
-    reply::ok(
-        JObj::new()
-            .val("totp", has_mfa)
-            .val("webauthn", false)
-            .val("has_mfa", has_mfa)
-            .finish(),
-    )
+    reply::ok(&MfaMethods {
+        totp: has_mfa,
+        webauthn: false,
+        has_mfa,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WebAuthnOptions {
+    challenge: String,
+    timeout: u32,
+    rp_id: &'static str,
+    allow_credentials: [(); 0],
+    user_verification: &'static str,
 }
 
 /// `POST /users/@me/sudo/webauthn/authentication-options`: a challenge. No emulated user has a
 /// passkey, so the list of allowed credentials is always empty.
-pub(crate) async fn webauthn_options(
-    State(inner): State<Arc<Inner>>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = auth::require_session(&inner, &headers) {
-        return r;
-    }
-    reply::ok(
-        JObj::new()
-            .val("challenge", ids::secret43())
-            .val("timeout", 60_000)
-            .val("rpId", "localhost")
-            .val("allowCredentials", json!([]))
-            .val("userVerification", "preferred")
-            .finish(),
-    )
+pub(crate) async fn webauthn_options(_user: SessionUser) -> Response {
+    reply::ok(&WebAuthnOptions {
+        challenge: ids::secret43(),
+        timeout: 60_000,
+        rp_id: "localhost",
+        allow_credentials: [],
+        user_verification: "preferred",
+    })
 }

@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::shared::{Inner, Settings};
@@ -15,7 +16,18 @@ use crate::store::{App, Store};
 
 use super::client_auth;
 use super::form::{self, Form};
-use super::reply::{self, FieldError, JObj};
+use super::error::ApiResult;
+use super::reply::{self, FieldError};
+
+/// `OAuth2TokenResponse`.
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    refresh_token: String,
+    scope: String,
+}
 
 /// Checks the form against the `TokenRequest` union.
 fn check_form(form: &Form) -> Result<&'static str, Vec<FieldError>> {
@@ -67,15 +79,13 @@ fn issue(
     let scope = scopes.join(" ");
     let (access, refresh) =
         store.issue_pair(&app.id, user_id, scopes, now, s.access_ms, s.refresh_ms);
-    reply::ok(
-        JObj::new()
-            .val("access_token", access)
-            .val("token_type", "Bearer")
-            .val("expires_in", s.access_ms / 1000)
-            .val("refresh_token", refresh)
-            .val("scope", scope)
-            .finish(),
-    )
+    reply::ok(&TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: s.access_ms / 1000,
+        refresh_token: refresh,
+        scope,
+    })
 }
 
 fn exchange_code(store: &mut Store, app: &App, form: &Form, now: u64, s: &Settings) -> Response {
@@ -113,25 +123,16 @@ pub(crate) async fn token(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    let form = match form::read(&headers, body).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let grant = match check_form(&form) {
-        Ok(g) => g,
-        Err(errors) => return reply::form_errors(&errors),
-    };
+) -> ApiResult {
+    let form = form::read(&headers, body).await?;
+    let grant = check_form(&form)?;
     let settings = inner.settings();
     let now = inner.now_ms();
     let mut store = inner.store();
-    let app = match client_auth::for_token(&store, &headers, &form) {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    if grant == "authorization_code" {
+    let app = client_auth::for_token(&store, &headers, &form)?;
+    Ok(if grant == "authorization_code" {
         exchange_code(&mut store, &app, &form, now, &settings)
     } else {
         rotate_refresh(&mut store, &app, &form, now, &settings)
-    }
+    })
 }

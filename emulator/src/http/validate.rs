@@ -16,7 +16,7 @@ pub(crate) fn snowflake(raw: &str, path: &str) -> Result<String, FieldError> {
         return Err(FieldError::new(
             path,
             "INVALID_SNOWFLAKE_FORMAT",
-            "Value is not a valid snowflake.",
+            "Invalid snowflake.",
         ));
     }
     match s.parse::<u64>() {
@@ -24,21 +24,31 @@ pub(crate) fn snowflake(raw: &str, path: &str) -> Result<String, FieldError> {
         _ => Err(FieldError::new(
             path,
             "SNOWFLAKE_OUT_OF_RANGE",
-            "Snowflake is out of range.",
+            "Invalid snowflake.",
         )),
     }
 }
 
-/// A snowflake from JSON: a string, or a number that is a safe integer.
+/// A snowflake from JSON: a string, or an integer (read losslessly, as the server's parser
+/// does, so ids above 2^53 work too).
 pub(crate) fn json_snowflake(v: &Value, path: &str) -> Result<String, FieldError> {
     match v {
         Value::String(s) => snowflake(s, path),
         Value::Number(n) => match n.as_u64() {
-            Some(x) if x < (1u64 << 53) => Ok(x.to_string()),
-            _ => Err(FieldError::format(path)),
+            Some(x) => snowflake(&x.to_string(), path),
+            None => Err(FieldError::format(path)),
         },
         _ => Err(FieldError::format(path)),
     }
+}
+
+/// The query parameters of `uri`; the first value wins for repeated names.
+pub(crate) fn query_params(uri: &axum::http::Uri) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    for (k, v) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    out
 }
 
 /// Parses a JSON body leniently: anything that is not a JSON object reads as `{}`.
@@ -116,11 +126,7 @@ pub(crate) fn redirect_uris(v: &Value) -> Result<Vec<String>, FieldError> {
         _ => return Err(FieldError::format("redirect_uris")),
     };
     if items.len() > 10 {
-        return Err(FieldError::new(
-            "redirect_uris",
-            "ARRAY_LENGTH_INVALID",
-            "Array must contain between 0 and 10 items.",
-        ));
+        return Err(FieldError::format("redirect_uris"));
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -132,11 +138,7 @@ pub(crate) fn redirect_uris(v: &Value) -> Result<Vec<String>, FieldError> {
             return Err(FieldError::length(path, 1, 2048));
         }
         if !redirect_uri_allowed(s) {
-            return Err(FieldError::new(
-                path,
-                "INVALID_URL_FORMAT",
-                "Redirect URIs must use https, except for localhost and IP addresses.",
-            ));
+            return Err(FieldError::format(path));
         }
         out.push(s.to_owned());
     }

@@ -1,11 +1,9 @@
-//! JSON shapes of applications, bots and users, in the server's key order.
+//! Serialisable shapes of applications, bots and users, with the server's key order.
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::store::{App, Store, User};
 use crate::time_fmt::iso_millis;
-
-use super::reply::JObj;
 
 /// The `verify_key` placeholder the server sends: 64 zeros.
 const VERIFY_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -17,124 +15,281 @@ fn owner_has_mfa(store: &Store, app: &App) -> bool {
         .is_some_and(User::has_mfa)
 }
 
-/// The fields a bot object and a bot profile open with.
-fn bot_identity(app: &App) -> JObj {
-    JObj::new()
-        .val("id", app.id.as_str())
-        .val("username", app.bot_username.as_str())
-        .val("discriminator", app.bot_discriminator.as_str())
-        .opt("avatar", app.bot_avatar.as_deref())
-        .opt("banner", app.bot_banner.as_deref())
-        .opt("bio", app.bot_bio.as_deref())
+/// The bot object inside application responses.
+#[derive(Serialize)]
+pub(crate) struct BotView<'a> {
+    id: &'a str,
+    username: &'a str,
+    discriminator: &'a str,
+    avatar: Option<&'a str>,
+    banner: Option<&'a str>,
+    bio: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    mfa_enabled: bool,
+    authenticator_types: Vec<u8>,
+    flags: u32,
 }
 
-/// The bot object inside application responses, with `token` only when given.
-pub(crate) fn bot(store: &Store, app: &App, token: Option<&str>) -> String {
-    let mfa = owner_has_mfa(store, app);
-    let mut o = bot_identity(app);
-    if let Some(t) = token {
-        o = o.val("token", t);
+impl<'a> BotView<'a> {
+    /// The bot of `app`, with `token` only when given.
+    pub(crate) fn new(store: &Store, app: &'a App, token: Option<String>) -> Self {
+        let mfa = owner_has_mfa(store, app);
+        BotView {
+            id: &app.id,
+            username: &app.bot_username,
+            discriminator: &app.bot_discriminator,
+            avatar: app.bot_avatar.as_deref(),
+            banner: app.bot_banner.as_deref(),
+            bio: app.bot_bio.as_deref(),
+            token,
+            mfa_enabled: mfa,
+            authenticator_types: if mfa { vec![0] } else { Vec::new() },
+            flags: app.bot_flags,
+        }
     }
-    o.val("mfa_enabled", mfa)
-        .val(
-            "authenticator_types",
-            if mfa { json!([0]) } else { json!([]) },
-        )
-        .val("flags", app.bot_flags)
-        .finish()
+}
+
+/// `BotProfileResponse`.
+#[derive(Serialize)]
+pub(crate) struct BotProfile<'a> {
+    id: &'a str,
+    username: &'a str,
+    discriminator: &'a str,
+    avatar: Option<&'a str>,
+    banner: Option<&'a str>,
+    bio: Option<&'a str>,
+    flags: u32,
+}
+
+impl<'a> BotProfile<'a> {
+    pub(crate) fn new(app: &'a App) -> Self {
+        BotProfile {
+            id: &app.id,
+            username: &app.bot_username,
+            discriminator: &app.bot_discriminator,
+            avatar: app.bot_avatar.as_deref(),
+            banner: app.bot_banner.as_deref(),
+            bio: app.bot_bio.as_deref(),
+            flags: app.bot_flags,
+        }
+    }
 }
 
 /// What an owner sees of an application.
-pub(crate) enum Secrets<'a> {
+pub(crate) enum Secrets {
     /// Neither secret: GET, PATCH and lists.
     None,
     /// Creation: the client secret and the bot token.
-    Created { secret: &'a str, bot_token: &'a str },
+    Created,
     /// Client-secret rotation: the new secret and no bot object.
-    RotatedSecret(&'a str),
+    RotatedSecret,
 }
 
 /// `ApplicationResponse`.
-pub(crate) fn app(store: &Store, app: &App, secrets: Secrets<'_>) -> String {
-    let o = JObj::new()
-        .val("id", app.id.as_str())
-        .val("name", app.name.as_str())
-        .val("redirect_uris", app.redirect_uris.clone())
-        .val("bot_public", app.bot_public)
-        .val("bot_require_code_grant", app.bot_require_code_grant);
-    match secrets {
-        Secrets::None => o.raw("bot", &bot(store, app, None)).finish(),
-        Secrets::Created { secret, bot_token } => o
-            .val("client_secret", secret)
-            .raw("bot", &bot(store, app, Some(bot_token)))
-            .finish(),
-        Secrets::RotatedSecret(secret) => o.val("client_secret", secret).finish(),
+#[derive(Serialize)]
+pub(crate) struct AppView<'a> {
+    id: &'a str,
+    name: &'a str,
+    redirect_uris: &'a [String],
+    bot_public: bool,
+    bot_require_code_grant: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot: Option<BotView<'a>>,
+}
+
+impl<'a> AppView<'a> {
+    pub(crate) fn new(store: &Store, app: &'a App, secrets: Secrets) -> Self {
+        let (secret, bot) = match secrets {
+            Secrets::None => (None, Some(BotView::new(store, app, None))),
+            Secrets::Created => (
+                Some(app.client_secret.as_str()),
+                Some(BotView::new(store, app, Some(app.bot_token()))),
+            ),
+            Secrets::RotatedSecret => (Some(app.client_secret.as_str()), None),
+        };
+        AppView {
+            id: &app.id,
+            name: &app.name,
+            redirect_uris: &app.redirect_uris,
+            bot_public: app.bot_public,
+            bot_require_code_grant: app.bot_require_code_grant,
+            client_secret: secret,
+            bot,
+        }
     }
 }
 
-/// The fields the public views of an application open with, up to `description`.
-pub(crate) fn app_identity(app: &App) -> JObj {
-    JObj::new()
-        .val("id", app.id.as_str())
-        .val("name", app.name.as_str())
-        .val("icon", Value::Null)
-        .val("description", Value::Null)
+/// `ApplicationPublicResponse`; `bot` is `null` and `scopes` empty for an application
+/// without a bot.
+#[derive(Serialize)]
+pub(crate) struct PublicApp<'a> {
+    id: &'a str,
+    name: &'a str,
+    icon: Option<&'a str>,
+    description: Option<&'a str>,
+    redirect_uris: &'a [String],
+    scopes: &'static [&'static str],
+    bot_public: bool,
+    bot: Option<BotView<'a>>,
+    current_user: Option<()>,
 }
 
-/// `ApplicationPublicResponse`.
-pub(crate) fn public_app(store: &Store, app: &App) -> String {
-    app_identity(app)
-        .val("redirect_uris", app.redirect_uris.clone())
-        .val("scopes", json!(["bot"]))
-        .val("bot_public", app.bot_public)
-        .raw("bot", &bot(store, app, None))
-        .val("current_user", Value::Null)
-        .finish()
+impl<'a> PublicApp<'a> {
+    pub(crate) fn new(store: &Store, app: &'a App) -> Self {
+        PublicApp {
+            id: &app.id,
+            name: &app.name,
+            icon: None,
+            description: None,
+            redirect_uris: &app.redirect_uris,
+            scopes: if app.has_bot { &["bot"] } else { &[] },
+            bot_public: app.bot_public,
+            bot: app.has_bot.then(|| BotView::new(store, app, None)),
+            current_user: None,
+        }
+    }
 }
 
-/// The fields a user object opens with, up to `avatar_color`.
-pub(crate) fn user_identity(u: &User) -> JObj {
-    JObj::new()
-        .val("id", u.id.as_str())
-        .val("username", u.username.as_str())
-        .val("discriminator", u.discriminator.as_str())
-        .opt("global_name", u.global_name.as_deref())
-        .val("avatar", Value::Null)
-        .val("avatar_color", Value::Null)
+/// The short application of an authorization entry.
+#[derive(Serialize)]
+pub(crate) struct AppSummary<'a> {
+    id: &'a str,
+    name: &'a str,
+    icon: Option<&'a str>,
+    description: Option<&'a str>,
+    bot_public: bool,
 }
 
-/// A partial user, as the `owner` of an application.
-fn partial_user(user: Option<&User>) -> String {
-    match user {
-        Some(u) => user_identity(u).val("flags", 0).finish(),
-        None => JObj::new()
-            .val("id", "0")
-            .val("username", "Fluxer")
-            .val("discriminator", "0000")
-            .val("global_name", Value::Null)
-            .val("avatar", Value::Null)
-            .val("avatar_color", Value::Null)
-            .val("flags", 0)
-            .finish(),
+impl<'a> AppSummary<'a> {
+    pub(crate) fn new(app: &'a App) -> Self {
+        AppSummary {
+            id: &app.id,
+            name: &app.name,
+            icon: None,
+            description: None,
+            bot_public: app.bot_public,
+        }
+    }
+}
+
+/// The application of `GET /oauth2/@me`.
+#[derive(Serialize)]
+pub(crate) struct TokenApp<'a> {
+    id: &'a str,
+    name: &'a str,
+    icon: Option<&'a str>,
+    description: Option<&'a str>,
+    bot_public: bool,
+    bot_require_code_grant: bool,
+    flags: u32,
+}
+
+impl<'a> TokenApp<'a> {
+    pub(crate) fn new(app: &'a App) -> Self {
+        TokenApp {
+            id: &app.id,
+            name: &app.name,
+            icon: None,
+            description: None,
+            bot_public: app.bot_public,
+            bot_require_code_grant: app.bot_require_code_grant,
+            flags: 0,
+        }
+    }
+}
+
+/// A partial user (`UserPartialResponse`): application owners, login answers, members.
+#[derive(Serialize)]
+pub(crate) struct PartialUser<'a> {
+    id: &'a str,
+    username: &'a str,
+    discriminator: &'a str,
+    global_name: Option<&'a str>,
+    avatar: Option<&'a str>,
+    avatar_color: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot: Option<bool>,
+    flags: u32,
+}
+
+impl<'a> PartialUser<'a> {
+    /// A human user.
+    pub(crate) fn of(u: &'a User) -> Self {
+        PartialUser {
+            id: &u.id,
+            username: &u.username,
+            discriminator: &u.discriminator,
+            global_name: u.global_name.as_deref(),
+            avatar: None,
+            avatar_color: None,
+            bot: None,
+            flags: 0,
+        }
+    }
+
+    /// The bot user of `app`.
+    pub(crate) fn bot(app: &'a App) -> Self {
+        PartialUser {
+            id: &app.id,
+            username: &app.bot_username,
+            discriminator: &app.bot_discriminator,
+            global_name: None,
+            avatar: app.bot_avatar.as_deref(),
+            avatar_color: None,
+            bot: Some(true),
+            flags: 0,
+        }
+    }
+
+    /// The owner of an application without one (the built-in application).
+    fn system() -> Self {
+        PartialUser {
+            id: "0",
+            username: "Fluxer",
+            discriminator: "0000",
+            global_name: None,
+            avatar: None,
+            avatar_color: None,
+            bot: None,
+            flags: 0,
+        }
     }
 }
 
 /// `ApplicationsMeResponse`, what a bot sees of its own application.
-pub(crate) fn app_for_bot(store: &Store, app: &App) -> String {
-    let owner = app.owner_id.as_ref().and_then(|id| store.users.get(id));
-    app_identity(app)
-        .val("bot_public", app.bot_public)
-        .val("bot_require_code_grant", app.bot_require_code_grant)
-        .val("verify_key", VERIFY_KEY)
-        .raw("owner", &partial_user(owner))
-        .raw("bot", &bot(store, app, None))
-        .val("redirect_uris", app.redirect_uris.clone())
-        .finish()
+#[derive(Serialize)]
+pub(crate) struct AppForBot<'a> {
+    id: &'a str,
+    name: &'a str,
+    icon: Option<&'a str>,
+    description: Option<&'a str>,
+    bot_public: bool,
+    bot_require_code_grant: bool,
+    verify_key: &'static str,
+    owner: PartialUser<'a>,
+    bot: BotView<'a>,
+    redirect_uris: &'a [String],
 }
 
-/// `BotProfileResponse`.
-pub(crate) fn bot_profile(app: &App) -> String {
-    bot_identity(app).val("flags", app.bot_flags).finish()
+impl<'a> AppForBot<'a> {
+    pub(crate) fn new(store: &'a Store, app: &'a App) -> Self {
+        let owner = app.owner_id.as_ref().and_then(|id| store.users.get(id));
+        AppForBot {
+            id: &app.id,
+            name: &app.name,
+            icon: None,
+            description: None,
+            bot_public: app.bot_public,
+            bot_require_code_grant: app.bot_require_code_grant,
+            verify_key: VERIFY_KEY,
+            owner: owner.map_or_else(PartialUser::system, PartialUser::of),
+            bot: BotView::new(store, app, None),
+            redirect_uris: &app.redirect_uris,
+        }
+    }
 }
 
 /// How `/users/@me` was reached.
@@ -145,103 +300,174 @@ pub(crate) enum Viewer {
     OAuth { email: bool },
 }
 
-/// The fields of a user object from `premium_type` on, for a user without premium; `None`
-/// dates are `null`.
-fn user_tail(
-    o: JObj,
-    password_last_changed_at: Option<&str>,
+/// The private user object of `GET /users/@me` (users and bots).
+#[derive(Serialize)]
+pub(crate) struct PrivateUser<'a> {
+    id: &'a str,
+    username: &'a str,
+    discriminator: &'a str,
+    global_name: Option<&'a str>,
+    avatar: Option<&'a str>,
+    avatar_color: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bot: Option<bool>,
+    flags: u32,
+    is_staff: bool,
+    acls: [(); 0],
+    traits: &'static [&'static str],
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_bounced: Option<bool>,
+    phone: Option<()>,
+    has_verified_phone: bool,
+    bio: Option<&'a str>,
+    pronouns: Option<()>,
+    accent_color: Option<()>,
+    banner: Option<&'a str>,
+    banner_color: Option<()>,
+    mfa_enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authenticator_types: Option<[u8; 1]>,
+    verified: bool,
+    premium_type: u8,
+    premium_since: Option<()>,
+    premium_until: Option<()>,
+    premium_will_cancel: bool,
+    premium_billing_cycle: Option<()>,
+    premium_lifetime_sequence: Option<()>,
+    premium_grace_ends_at: Option<()>,
+    premium_discriminator: bool,
+    premium_badge_hidden: bool,
+    premium_badge_masked: bool,
+    premium_badge_timestamp_hidden: bool,
+    premium_badge_sequence_hidden: bool,
+    premium_purchase_disabled: bool,
+    premium_enabled_override: bool,
+    premium_perks_disabled: bool,
+    password_last_changed_at: Option<String>,
+    last_voice_activity_sharing_change_at: Option<()>,
+    required_actions: [(); 0],
     nsfw_allowed: bool,
-    agreed_at: Option<&str>,
-) -> String {
-    o.val("premium_type", 0)
-        .val("premium_since", Value::Null)
-        .val("premium_until", Value::Null)
-        .val("premium_will_cancel", false)
-        .val("premium_billing_cycle", Value::Null)
-        .val("premium_lifetime_sequence", Value::Null)
-        .val("premium_grace_ends_at", Value::Null)
-        .val("premium_discriminator", false)
-        .val("premium_badge_hidden", false)
-        .val("premium_badge_masked", false)
-        .val("premium_badge_timestamp_hidden", false)
-        .val("premium_badge_sequence_hidden", false)
-        .val("premium_purchase_disabled", false)
-        .val("premium_enabled_override", false)
-        .val("premium_perks_disabled", false)
-        .opt("password_last_changed_at", password_last_changed_at)
-        .val("last_voice_activity_sharing_change_at", Value::Null)
-        .val("required_actions", json!([]))
-        .val("nsfw_allowed", nsfw_allowed)
-        .val("has_dismissed_premium_onboarding", false)
-        .val("has_ever_purchased", false)
-        .val("has_unread_gift_inventory", false)
-        .val("unread_gift_inventory_count", 0)
-        .val("pending_bulk_message_deletion", Value::Null)
-        .opt("terms_agreed_at", agreed_at)
-        .opt("privacy_agreed_at", agreed_at)
-        .finish()
+    has_dismissed_premium_onboarding: bool,
+    has_ever_purchased: bool,
+    has_unread_gift_inventory: bool,
+    unread_gift_inventory_count: u32,
+    pending_bulk_message_deletion: Option<()>,
+    terms_agreed_at: Option<String>,
+    privacy_agreed_at: Option<String>,
 }
 
-/// The private user object of `GET /users/@me`.
-pub(crate) fn private_user(u: &User, viewer: Viewer) -> String {
-    let created = iso_millis(u.created_ms);
-    let (session, email_scope) = match viewer {
-        Viewer::Session => (true, true),
-        Viewer::OAuth { email } => (false, email),
-    };
-    let mut o = user_identity(u)
-        .val("flags", 0)
-        .val("is_staff", false)
-        .val("acls", json!([]))
-        .val("traits", json!([]))
-        .opt("email", email_scope.then_some(u.email.as_str()));
-    if session {
-        o = o.val("email_bounced", false);
+impl<'a> PrivateUser<'a> {
+    /// A user as a session or an OAuth2 token sees them. OAuth2 views keep the keys but blank
+    /// what the scopes do not cover (`mfa_enabled` is always `false`).
+    pub(crate) fn of(u: &'a User, viewer: Viewer) -> Self {
+        let created = iso_millis(u.created_ms);
+        let (session, email_scope) = match viewer {
+            Viewer::Session => (true, true),
+            Viewer::OAuth { email } => (false, email),
+        };
+        let mfa = session && u.has_mfa();
+        PrivateUser {
+            id: &u.id,
+            username: &u.username,
+            discriminator: &u.discriminator,
+            global_name: u.global_name.as_deref(),
+            avatar: None,
+            avatar_color: None,
+            bot: None,
+            flags: 0,
+            is_staff: false,
+            acls: [],
+            traits: &[],
+            email: email_scope.then_some(u.email.as_str()),
+            email_bounced: session.then_some(false),
+            phone: None,
+            has_verified_phone: false,
+            bio: None,
+            pronouns: None,
+            accent_color: None,
+            banner: None,
+            banner_color: None,
+            mfa_enabled: mfa,
+            authenticator_types: mfa.then_some([0]),
+            verified: true,
+            password_last_changed_at: session.then(|| created.clone()),
+            nsfw_allowed: session,
+            terms_agreed_at: Some(created.clone()),
+            privacy_agreed_at: Some(created),
+            ..PrivateUser::blank()
+        }
     }
-    o = o
-        .val("phone", Value::Null)
-        .val("has_verified_phone", false)
-        .val("bio", Value::Null)
-        .val("pronouns", Value::Null)
-        .val("accent_color", Value::Null)
-        .val("banner", Value::Null)
-        .val("banner_color", Value::Null)
-        .val("mfa_enabled", u.has_mfa());
-    if u.has_mfa() {
-        o = o.val("authenticator_types", json!([0]));
-    }
-    user_tail(
-        o.val("verified", true),
-        session.then_some(created.as_str()),
-        session,
-        Some(&created),
-    )
-}
 
-/// `GET /users/@me` for a bot.
-pub(crate) fn bot_user(app: &App) -> String {
-    let o = JObj::new()
-        .val("id", app.id.as_str())
-        .val("username", app.bot_username.as_str())
-        .val("discriminator", app.bot_discriminator.as_str())
-        .val("global_name", Value::Null)
-        .opt("avatar", app.bot_avatar.as_deref())
-        .val("avatar_color", Value::Null)
-        .val("bot", true)
-        .val("flags", 0)
-        .val("is_staff", false)
-        .val("acls", json!([]))
-        .val("traits", json!(["premium"]))
-        .val("email", Value::Null)
-        .val("email_bounced", false)
-        .val("phone", Value::Null)
-        .val("has_verified_phone", false)
-        .opt("bio", app.bot_bio.as_deref())
-        .val("pronouns", Value::Null)
-        .val("accent_color", Value::Null)
-        .opt("banner", app.bot_banner.as_deref())
-        .val("banner_color", Value::Null)
-        .val("mfa_enabled", false)
-        .val("verified", false);
-    user_tail(o, None, true, None)
+    /// The bot user of `app`.
+    pub(crate) fn bot(app: &'a App) -> Self {
+        PrivateUser {
+            id: &app.id,
+            username: &app.bot_username,
+            discriminator: &app.bot_discriminator,
+            avatar: app.bot_avatar.as_deref(),
+            bot: Some(true),
+            traits: &["premium"],
+            email_bounced: Some(false),
+            bio: app.bot_bio.as_deref(),
+            banner: app.bot_banner.as_deref(),
+            verified: false,
+            nsfw_allowed: true,
+            ..PrivateUser::blank()
+        }
+    }
+
+    fn blank() -> Self {
+        PrivateUser {
+            id: "",
+            username: "",
+            discriminator: "",
+            global_name: None,
+            avatar: None,
+            avatar_color: None,
+            bot: None,
+            flags: 0,
+            is_staff: false,
+            acls: [],
+            traits: &[],
+            email: None,
+            email_bounced: None,
+            phone: None,
+            has_verified_phone: false,
+            bio: None,
+            pronouns: None,
+            accent_color: None,
+            banner: None,
+            banner_color: None,
+            mfa_enabled: false,
+            authenticator_types: None,
+            verified: false,
+            premium_type: 0,
+            premium_since: None,
+            premium_until: None,
+            premium_will_cancel: false,
+            premium_billing_cycle: None,
+            premium_lifetime_sequence: None,
+            premium_grace_ends_at: None,
+            premium_discriminator: false,
+            premium_badge_hidden: false,
+            premium_badge_masked: false,
+            premium_badge_timestamp_hidden: false,
+            premium_badge_sequence_hidden: false,
+            premium_purchase_disabled: false,
+            premium_enabled_override: false,
+            premium_perks_disabled: false,
+            password_last_changed_at: None,
+            last_voice_activity_sharing_change_at: None,
+            required_actions: [],
+            nsfw_allowed: false,
+            has_dismissed_premium_onboarding: false,
+            has_ever_purchased: false,
+            has_unread_gift_inventory: false,
+            unread_gift_inventory_count: 0,
+            pending_bulk_message_deletion: None,
+            terms_agreed_at: None,
+            privacy_agreed_at: None,
+        }
+    }
 }
