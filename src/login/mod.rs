@@ -67,7 +67,12 @@ impl MfaChallenge {
         &self.allowed
     }
 
-    fn require(&self, operation: &'static str, method: &'static str, allowed: bool) -> Result<(), Error> {
+    fn require(
+        &self,
+        operation: &'static str,
+        method: &'static str,
+        allowed: bool,
+    ) -> Result<(), Error> {
         if allowed {
             Ok(())
         } else {
@@ -203,7 +208,7 @@ impl FluxerClient {
             }
         }
         let answer = call.send().await.map_err(classify)?.into_inner();
-        read_login(answer)
+        Login::from_response(answer)
     }
 }
 
@@ -212,33 +217,48 @@ fn anonymous(client: &FluxerClient) -> FluxerClient {
     client.with_credential(None)
 }
 
-/// The login answer as one of its two shapes.
-fn read_login(answer: types::LoginResponse) -> Result<Login, Error> {
-    const OP: &str = "login_password";
-    let undecodable = |why: &str| Error::Decode {
-        operation: OP,
-        status: 200,
-        message: why.to_owned(),
-        snippet: String::new(),
-    };
-    if answer.mfa == Some(true) {
-        let ticket = answer
-            .ticket
-            .ok_or_else(|| undecodable("an MFA answer without a ticket"))?;
-        let allowed = answer.allowed_methods;
-        let has = |m: &str| allowed.iter().any(|a| a == m);
-        return Ok(Login::Mfa(MfaChallenge {
-            ticket,
-            totp: answer.totp.unwrap_or_else(|| has("totp")),
-            webauthn: answer.webauthn.unwrap_or_else(|| has("webauthn")),
-            allowed,
-        }));
-    }
-    match (answer.token, answer.user_id) {
-        (Some(token), Some(user_id)) => Ok(Login::Session(Session::new(token, user_id))),
-        _ => Err(undecodable(
-            "neither a session (token, user_id) nor an MFA challenge (mfa, ticket)",
-        )),
+impl Login {
+    /// Reads a login answer as one of its two shapes.
+    ///
+    /// ```
+    /// use fluxer_oauth2::{login::Login, types};
+    ///
+    /// let answer: types::LoginResponse = serde_json::from_str(
+    ///     r#"{"mfa":true,"ticket":"t","allowed_methods":["totp"],"totp":true,"webauthn":false}"#,
+    /// ).unwrap();
+    /// let Ok(Login::Mfa(challenge)) = Login::from_response(answer) else { panic!() };
+    /// assert!(challenge.totp());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Decode`] when the answer is neither a session nor a challenge.
+    pub fn from_response(answer: types::LoginResponse) -> Result<Login, Error> {
+        const OP: &str = "login_password";
+        let undecodable = |why: &str| Error::Decode {
+            operation: OP,
+            status: 200,
+            message: why.to_owned(),
+            snippet: String::new(),
+        };
+        if answer.mfa == Some(true) {
+            let ticket = answer
+                .ticket
+                .ok_or_else(|| undecodable("an MFA answer without a ticket"))?;
+            let allowed = answer.allowed_methods;
+            let has = |m: &str| allowed.iter().any(|a| a == m);
+            return Ok(Login::Mfa(MfaChallenge {
+                ticket,
+                totp: answer.totp.unwrap_or_else(|| has("totp")),
+                webauthn: answer.webauthn.unwrap_or_else(|| has("webauthn")),
+                allowed,
+            }));
+        }
+        match (answer.token, answer.user_id) {
+            (Some(token), Some(user_id)) => Ok(Login::Session(Session::new(token, user_id))),
+            _ => Err(undecodable(
+                "neither a session (token, user_id) nor an MFA challenge (mfa, ticket)",
+            )),
+        }
     }
 }
 
@@ -289,5 +309,72 @@ pub fn short_id_hash(id_hash: &str) -> String {
         format!("{short}…")
     } else {
         short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn answer(json: &serde_json::Value) -> Option<types::LoginResponse> {
+        serde_json::from_value(json.clone()).ok()
+    }
+
+    proptest! {
+        /// Whatever the fields, reading an answer never panics, a challenge always has its ticket,
+        /// a session always has its token, and nothing secret shows in `Debug`.
+        #[test]
+        fn login_answers_read_into_one_shape(
+            mfa in proptest::option::of(any::<bool>()),
+            ticket in proptest::option::of("[a-zA-Z0-9]{1,64}"),
+            token in proptest::option::of("flx_[a-zA-Z0-9]{8,40}"),
+            user_id in proptest::option::of(0u64..=i64::MAX as u64),
+            methods in proptest::collection::vec("[a-z]{1,10}", 0..4),
+            totp in proptest::option::of(any::<bool>()),
+        ) {
+            let json = serde_json::json!({
+                "mfa": mfa, "ticket": ticket, "token": token,
+                "user_id": user_id.map(|u| u.to_string()),
+                "allowed_methods": methods, "totp": totp,
+            });
+            let parsed = answer(&json).expect("every field is optional");
+            match Login::from_response(parsed) {
+                Ok(Login::Mfa(challenge)) => {
+                    prop_assert_eq!(mfa, Some(true));
+                    let ticket = ticket.unwrap();
+                    let shown = format!("{:?}", challenge);
+                    prop_assert!(!shown.contains(&ticket));
+                    prop_assert_eq!(challenge.totp(), totp.unwrap_or(methods.iter().any(|m| m == "totp")));
+                }
+                Ok(Login::Session(session)) => {
+                    prop_assert_ne!(mfa, Some(true));
+                    let token = token.unwrap();
+                    let shown = format!("{:?}", session);
+                    prop_assert!(!shown.contains(&token));
+                }
+                Err(err) => {
+                    let decode = matches!(err, Error::Decode { .. });
+                    prop_assert!(decode);
+                    prop_assert!(mfa == Some(true) && ticket.is_none() || token.is_none() || user_id.is_none());
+                }
+            }
+        }
+
+        /// The MFA step's answer decodes only with both its fields, and never shows the token.
+        #[test]
+        fn mfa_answers_need_token_and_user(
+            token in proptest::option::of("flx_[a-zA-Z0-9]{8,40}"),
+            user_id in proptest::option::of(0u64..=i64::MAX as u64),
+        ) {
+            let json = serde_json::json!({ "token": token, "user_id": user_id.map(|u| u.to_string()) });
+            let parsed: Result<types::LoginSessionResponse, _> = serde_json::from_value(json);
+            prop_assert_eq!(parsed.is_ok(), token.is_some() && user_id.is_some());
+            if let (Ok(parsed), Some(token)) = (parsed, token) {
+                let shown = format!("{:?}", parsed);
+                prop_assert!(!shown.contains(&token));
+            }
+        }
     }
 }

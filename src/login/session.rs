@@ -83,7 +83,11 @@ impl SessionFile {
             .next()
             .and_then(|l| Snowflake::parse(l.trim()).ok())
             .ok_or_else(bad)?;
-        let token = lines.next().map(str::trim).filter(|t| !t.is_empty()).ok_or_else(bad)?;
+        let token = lines
+            .next()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(bad)?;
         Ok(Some(Session::new(token, user_id)))
     }
 

@@ -40,7 +40,9 @@ impl TotpSecret {
             .collect();
         let refuse = |why: &str| Error::InvalidInput {
             operation: "TotpSecret::new",
-            message: format!("the TOTP secret {why}: give it as the authenticator app shows it (base32)"),
+            message: format!(
+                "the TOTP secret {why}: give it as the authenticator app shows it (base32)"
+            ),
         };
         if cleaned.is_empty() {
             return Err(refuse("is empty"));
