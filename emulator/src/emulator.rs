@@ -8,15 +8,15 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::{BuiltinApplication, EmulatorConfig, RateLimitConfig};
-use crate::guilds::{Guild, Member};
-use crate::sessions::{MfaTicket, session_id_hash};
 use crate::faults::FaultRule;
+use crate::guilds::{Guild, Member};
 use crate::http;
 use crate::ids;
 use crate::jwt;
 use crate::observe::{Observer, RecordedRequest};
 use crate::ratelimit::Limiter;
 use crate::server::{self, ServerHandle};
+use crate::sessions::{MfaTicket, session_id_hash};
 use crate::shared::{Inner, Settings, lock};
 use crate::store::{App, Store, User};
 use crate::totp;
@@ -164,7 +164,8 @@ impl Emulator {
                 connections: Vec::new(),
             },
         );
-        let session_token = store.open_session(&id, now, "Unknown".to_owned(), LOCALHOST.to_owned());
+        let session_token =
+            store.open_session(&id, now, "Unknown".to_owned(), LOCALHOST.to_owned());
         SeededUser {
             id,
             username: username.to_owned(),
@@ -232,7 +233,7 @@ impl Emulator {
         let now = self.inner.now_ms();
         let mut store = self.inner.store();
         let id = store.ids.next_id();
-        let system_channel_id = store.ids.next_id();
+        let (channels, system_channel_id) = Guild::default_channels(|| store.ids.next_id());
         store.guilds.insert(
             id.clone(),
             Guild {
@@ -240,6 +241,7 @@ impl Emulator {
                 name: name.to_owned(),
                 owner_id: owner.id.clone(),
                 system_channel_id,
+                channels,
                 roles: Vec::new(),
                 members: vec![Member {
                     user_id: owner.id.clone(),

@@ -15,6 +15,17 @@ pub(crate) struct Role {
     pub position: u32,
 }
 
+/// One channel of a guild.
+#[derive(Clone, Debug)]
+pub(crate) struct Channel {
+    pub id: String,
+    pub name: &'static str,
+    /// 0 text, 2 voice, 4 category.
+    pub kind: u8,
+    pub position: u32,
+    pub parent_id: Option<String>,
+}
+
 /// One member of a guild.
 #[derive(Clone, Debug)]
 pub(crate) struct Member {
@@ -30,6 +41,8 @@ pub(crate) struct Guild {
     pub name: String,
     pub owner_id: String,
     pub system_channel_id: String,
+    /// The default channels: two categories, `general` (text) and `General` (voice).
+    pub channels: Vec<Channel>,
     /// Created roles, newest last; `@everyone` (id = guild id) is implicit.
     pub roles: Vec<Role>,
     /// Members in joining order; the owner first.
@@ -37,6 +50,27 @@ pub(crate) struct Guild {
 }
 
 impl Guild {
+    /// The channels a new guild gets, with ids from `next_id`; returns them and the id of the
+    /// system (`general`) channel.
+    pub(crate) fn default_channels(mut next_id: impl FnMut() -> String) -> (Vec<Channel>, String) {
+        let (text, voice) = (next_id(), next_id());
+        let (general, general_voice) = (next_id(), next_id());
+        let channel = |id: &String, name, kind, position, parent: Option<&String>| Channel {
+            id: id.clone(),
+            name,
+            kind,
+            position,
+            parent_id: parent.cloned(),
+        };
+        let channels = vec![
+            channel(&text, "Text Channels", 4, 0, None),
+            channel(&voice, "Voice Channels", 4, 1, None),
+            channel(&general, "general", 0, 0, Some(&text)),
+            channel(&general_voice, "General", 2, 0, Some(&voice)),
+        ];
+        (channels, general)
+    }
+
     /// The member entry of `user_id`.
     pub(crate) fn member(&self, user_id: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.user_id == user_id)
@@ -108,7 +142,12 @@ impl<'a> GuildView<'a> {
             rules_channel_id: None,
             afk_channel_id: None,
             afk_timeout: 300,
-            features: ["ANIMATED_BANNER", "ANIMATED_ICON", "BANNER", "INVITE_SPLASH"],
+            features: [
+                "ANIMATED_BANNER",
+                "ANIMATED_ICON",
+                "BANNER",
+                "INVITE_SPLASH",
+            ],
             verification_level: 0,
             mfa_level: 0,
             nsfw_level: 0,
@@ -164,6 +203,60 @@ impl<'a> RoleView<'a> {
             permissions: EVERYONE_PERMISSIONS.to_owned(),
             hoist: false,
             mentionable: false,
+        }
+    }
+}
+
+/// A channel in the full guild object.
+#[derive(Serialize)]
+struct ChannelView<'a> {
+    id: &'a str,
+    guild_id: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: u8,
+    position: u32,
+    parent_id: Option<&'a str>,
+    nsfw: bool,
+}
+
+/// The full guild object of `GET /guilds/{id}`: the list view plus roles, channels and counts.
+#[derive(Serialize)]
+pub(crate) struct FullGuildView<'a> {
+    #[serde(flatten)]
+    guild: GuildView<'a>,
+    roles: Vec<RoleView<'a>>,
+    emojis: [(); 0],
+    stickers: [(); 0],
+    channels: Vec<ChannelView<'a>>,
+    member_count: usize,
+    online_count: usize,
+}
+
+impl<'a> FullGuildView<'a> {
+    pub(crate) fn new(g: &'a Guild) -> Self {
+        let mut roles = vec![RoleView::everyone(g)];
+        roles.extend(g.roles.iter().map(RoleView::new));
+        FullGuildView {
+            guild: GuildView::new(g, false),
+            roles,
+            emojis: [],
+            stickers: [],
+            channels: g
+                .channels
+                .iter()
+                .map(|c| ChannelView {
+                    id: &c.id,
+                    guild_id: &g.id,
+                    name: c.name,
+                    kind: c.kind,
+                    position: c.position,
+                    parent_id: c.parent_id.as_deref(),
+                    nsfw: false,
+                })
+                .collect(),
+            member_count: g.members.len(),
+            online_count: 0,
         }
     }
 }

@@ -1,4 +1,9 @@
 //! Sudo-mode tokens: compact HS256 JWTs `{type:"sudo",sub,iat,exp}`.
+//!
+//! Signed with the `hmac`/`sha2` crates rather than `jsonwebtoken`: that crate needs a crypto
+//! backend feature (`rust_crypto` pulls RSA, ECDSA and EdDSA crates; `aws_lc_rs` a C build) for
+//! one HMAC, and the server's tokens carry the bare header `{"alg":"HS256"}` that clients and
+//! the conformance replay compare byte for byte.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -49,6 +49,6 @@ pub use config::{BuiltinApplication, EmulatorConfig, RateLimitConfig, RouteLimit
 pub use emulator::{BUILTIN_APPLICATION_ID, Emulator};
 pub use faults::{Fault, FaultRule};
 pub use observe::RecordedRequest;
-pub use totp::totp_code;
 pub use sessions::session_id_hash;
+pub use totp::totp_code;
 pub use users::{Connection, NewUser, SeededUser};

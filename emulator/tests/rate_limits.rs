@@ -190,10 +190,7 @@ async fn test_header_mode_limits_only_flagged_requests() {
     assert_eq!(send(true).await.unwrap().status(), 200);
     let limited = send(true).await.unwrap();
     assert_eq!(limited.status(), 429);
-    assert_eq!(
-        limited.headers().get("x-ratelimit-global").unwrap(),
-        "true"
-    );
+    assert_eq!(limited.headers().get("x-ratelimit-global").unwrap(), "true");
     // A global 429 ends the session.
     assert!(!ctx.emu.session_is_valid(&alice.session_token));
 }

@@ -58,9 +58,12 @@ fn check_captcha(inner: &Inner, headers: &HeaderMap) -> Result<(), ApiError> {
         .into());
     }
     if token.starts_with("invalid") {
-        return Err(
-            reply::fluxer(StatusCode::BAD_REQUEST, "INVALID_CAPTCHA", "Invalid captcha.").into(),
-        );
+        return Err(reply::fluxer(
+            StatusCode::BAD_REQUEST,
+            "INVALID_CAPTCHA",
+            "Invalid captcha.",
+        )
+        .into());
     }
     Ok(())
 }
@@ -104,8 +107,11 @@ pub(crate) async fn create(
         Some(v) => collect(&mut errors, validate::redirect_uris(v)).unwrap_or_default(),
     };
     let bot_public = collect(&mut errors, validate::opt_bool(&body, "bot_public")).flatten();
-    let code_grant =
-        collect(&mut errors, validate::opt_bool(&body, "bot_require_code_grant")).flatten();
+    let code_grant = collect(
+        &mut errors,
+        validate::opt_bool(&body, "bot_require_code_grant"),
+    )
+    .flatten();
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -170,8 +176,11 @@ pub(crate) async fn update(
     if let Some(b) = collect(&mut errors, validate::opt_bool(&body, "bot_public")).flatten() {
         app.bot_public = b;
     }
-    if let Some(b) =
-        collect(&mut errors, validate::opt_bool(&body, "bot_require_code_grant")).flatten()
+    if let Some(b) = collect(
+        &mut errors,
+        validate::opt_bool(&body, "bot_require_code_grant"),
+    )
+    .flatten()
     {
         app.bot_require_code_grant = b;
     }

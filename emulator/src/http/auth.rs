@@ -1,12 +1,12 @@
 //! The `Authorization` header: how it is parsed and whom it names.
 
 use axum::http::{HeaderMap, header};
-use axum::response::Response;
 
 use crate::ids::looks_like_session_token;
 use crate::shared::Inner;
 use crate::store::Grant;
 
+use super::error::ApiError;
 use super::reply;
 
 /// What an `Authorization` header claims to be, before any lookup.
@@ -117,19 +117,19 @@ pub(crate) fn caller(inner: &Inner, headers: &HeaderMap) -> Caller {
 
 /// The OAuth2 grant behind `Authorization: Bearer <access token>`, as `/oauth2/userinfo` and
 /// `/oauth2/@me` read it; 401 `UNAUTHORIZED` for anything else.
-pub(crate) fn require_bearer(inner: &Inner, headers: &HeaderMap) -> Result<Grant, Response> {
+pub(crate) fn require_bearer(inner: &Inner, headers: &HeaderMap) -> Result<Grant, ApiError> {
     let token = raw_authorization(headers)
         .and_then(|v| v.strip_prefix("Bearer"))
         .filter(|rest| rest.starts_with(char::is_whitespace))
         .map(str::trim);
     let Some(token) = token else {
-        return Err(reply::unauthorized());
+        return Err(reply::unauthorized().into());
     };
     inner
         .store()
         .live_access(token, inner.now_ms())
         .cloned()
-        .ok_or_else(reply::unauthorized)
+        .ok_or_else(|| reply::unauthorized().into())
 }
 
 /// The application behind `Authorization: Bot <token>` with a case-insensitive prefix, as

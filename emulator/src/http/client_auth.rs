@@ -1,13 +1,13 @@
 //! Client authentication on the form routes: HTTP Basic and/or body credentials.
 
 use axum::http::HeaderMap;
-use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::store::{App, Store};
 
 use super::auth::raw_authorization;
+use super::error::ApiError;
 use super::form::Form;
 use super::reply;
 
@@ -25,7 +25,7 @@ fn basic(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// The token endpoint's rules: body values win over Basic, and the two may be mixed.
-pub(crate) fn for_token(store: &Store, headers: &HeaderMap, form: &Form) -> Result<App, Response> {
+pub(crate) fn for_token(store: &Store, headers: &HeaderMap, form: &Form) -> Result<App, ApiError> {
     let basic = basic(headers);
     let id = form
         .get("client_id")
@@ -38,10 +38,10 @@ pub(crate) fn for_token(store: &Store, headers: &HeaderMap, form: &Form) -> Resu
     let invalid = || reply::oauth("invalid_client", "Invalid client credentials");
     let app = id.and_then(|id| store.apps.get(&id)).ok_or_else(invalid)?;
     let Some(secret) = secret else {
-        return Err(reply::oauth("invalid_client", "Missing client_secret"));
+        return Err(reply::oauth("invalid_client", "Missing client_secret").into());
     };
     if secret != app.client_secret {
-        return Err(reply::oauth("invalid_client", "Invalid client_secret"));
+        return Err(reply::oauth("invalid_client", "Invalid client_secret").into());
     }
     Ok(app.clone())
 }
@@ -59,19 +59,19 @@ pub(crate) fn for_introspection(
     headers: &HeaderMap,
     form: &Form,
     route: Route,
-) -> Result<App, Response> {
+) -> Result<App, ApiError> {
     let basic = basic(headers);
     let body_id = form.get("client_id");
     let body_secret = form.get("client_secret");
     if basic.is_some() && (body_id.is_some() || body_secret.is_some()) {
-        return Err(reply::oauth("invalid_request", "INVALID_REQUEST"));
+        return Err(reply::oauth("invalid_request", "INVALID_REQUEST").into());
     }
     let (id, secret) = match basic {
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (body_id.map(str::to_owned), body_secret.map(str::to_owned)),
     };
     let (Some(id), Some(secret)) = (id, secret) else {
-        return Err(reply::oauth("invalid_client", "Missing client_secret"));
+        return Err(reply::oauth("invalid_client", "Missing client_secret").into());
     };
     let invalid = || reply::oauth("invalid_client", "Invalid client credentials");
     let app = store.apps.get(&id).ok_or_else(invalid)?;
@@ -79,7 +79,8 @@ pub(crate) fn for_introspection(
         return Err(match route {
             Route::Introspect => invalid(),
             Route::Revoke => reply::oauth("invalid_client", "Invalid client_secret"),
-        });
+        }
+        .into());
     }
     Ok(app.clone())
 }

@@ -210,10 +210,10 @@ fn instance(s: &Settings) -> Instance {
         },
         features: Features {
             voice_enabled: false,
-            stripe_enabled: false,
-            self_hosted: true,
+            stripe_enabled: true,
+            self_hosted: false,
             presigned_attachment_uploads: false,
-            emails_enabled: false,
+            emails_enabled: true,
         },
         gif: Gif {
             provider: "klipy",
@@ -223,7 +223,7 @@ fn instance(s: &Settings) -> Instance {
         sso: SsoStatus::off(&web),
         registration: Registration {
             mode: "open",
-            admin_registration_urls_enabled: false,
+            admin_registration_urls_enabled: true,
         },
         community: Community {
             single_community: false,

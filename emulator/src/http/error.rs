@@ -6,31 +6,31 @@ use axum::response::{IntoResponse, Response};
 
 use super::reply::{self, FieldError};
 
-/// A ready error answer.
+/// A ready error answer (boxed: a response is large and errors are the rare path).
 #[derive(Debug)]
-pub(crate) struct ApiError(pub Response);
+pub(crate) struct ApiError(Box<Response>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.0
+        *self.0
     }
 }
 
 impl From<Response> for ApiError {
     fn from(r: Response) -> Self {
-        ApiError(r)
+        ApiError(Box::new(r))
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        ApiError(reply::form_error(e))
+        reply::form_error(e).into()
     }
 }
 
 impl From<Vec<FieldError>> for ApiError {
     fn from(e: Vec<FieldError>) -> Self {
-        ApiError(reply::form_errors(&e))
+        reply::form_errors(&e).into()
     }
 }
 

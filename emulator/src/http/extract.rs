@@ -66,7 +66,7 @@ impl FromRequestParts<Arc<Inner>> for OwnedApp {
         let user = SessionUser::from_request_parts(parts, inner).await?;
         let Path(raw) = Path::<String>::from_request_parts(parts, inner)
             .await
-            .map_err(|_| ApiError(reply::not_found()))?;
+            .map_err(|_| ApiError::from(reply::not_found()))?;
         let app = owned_app(&inner.store(), &user.user_id, &raw)?;
         Ok(OwnedApp { app })
     }

@@ -6,8 +6,8 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart};
 use axum::http::{HeaderMap, Request, header};
-use axum::response::Response;
 
+use super::error::ApiError;
 use super::reply::{self, FieldError};
 use super::validate;
 
@@ -64,7 +64,7 @@ impl Form {
 }
 
 /// Reads a form body, or answers 500 when the body is not a form.
-pub(crate) async fn read(headers: &HeaderMap, body: Bytes) -> Result<Form, Response> {
+pub(crate) async fn read(headers: &HeaderMap, body: Bytes) -> Result<Form, ApiError> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -80,11 +80,11 @@ pub(crate) async fn read(headers: &HeaderMap, body: Bytes) -> Result<Form, Respo
             pairs: form_urlencoded::parse(&body).into_owned().collect(),
         }),
         "multipart/form-data" => read_multipart(ctype, body).await,
-        _ => Err(reply::internal_error()),
+        _ => Err(reply::internal_error().into()),
     }
 }
 
-async fn read_multipart(ctype: &str, body: Bytes) -> Result<Form, Response> {
+async fn read_multipart(ctype: &str, body: Bytes) -> Result<Form, ApiError> {
     let req = Request::builder()
         .header(header::CONTENT_TYPE, ctype)
         .body(Body::from(body))

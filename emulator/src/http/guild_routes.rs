@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::Uri;
 use axum::http::StatusCode;
+use axum::http::Uri;
 use serde::Serialize;
 
-use crate::guilds::{Guild, GuildView, Member, RoleView};
+use crate::guilds::{FullGuildView, Guild, Member, RoleView};
 use crate::shared::Inner;
 use crate::store::Store;
 use crate::time_fmt::iso_millis;
@@ -43,7 +43,7 @@ pub(crate) async fn get(
     let user_id = user_for(caller, "guilds", true)?;
     let store = inner.store();
     let g = member_guild(&store, &raw, &user_id)?;
-    Ok(reply::ok(&GuildView::new(g, false)))
+    Ok(reply::ok(&FullGuildView::new(g)))
 }
 
 /// `GET /guilds/{guild_id}/roles`: created roles from the highest position, then `@everyone`.

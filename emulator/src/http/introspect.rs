@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::shared::Inner;
 
 use super::client_auth::{self, Route};
-use super::form::{self, Form};
 use super::error::ApiResult;
+use super::form::{self, Form};
 use super::reply::{self, FieldError};
 
 /// `OAuth2IntrospectResponse`; only `active` for an unknown token.

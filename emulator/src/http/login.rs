@@ -209,10 +209,7 @@ fn no_passkeys() -> ApiError {
 
 /// `POST /auth/login/mfa/webauthn/authentication-options` with `{ticket}`. No emulated user has
 /// a passkey, so a live ticket gets 400 `NO_PASSKEYS_REGISTERED`.
-pub(crate) async fn webauthn_options(
-    State(inner): State<Arc<Inner>>,
-    body: Bytes,
-) -> ApiResult {
+pub(crate) async fn webauthn_options(State(inner): State<Arc<Inner>>, body: Bytes) -> ApiResult {
     let body = validate::json_object(&body);
     let mut errors = Vec::new();
     let ticket = required_str(&body, "ticket", &mut errors);

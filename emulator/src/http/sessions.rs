@@ -107,9 +107,10 @@ pub(crate) async fn logout_many(
         _ => return Err(FieldError::format("session_id_hashes").into()),
     };
     let pass = sudo::check(&inner, &user.user_id, &headers, &body)?;
-    inner.store().sessions.retain(|token, s| {
-        s.user_id != user.user_id || !hashes.contains(&session_id_hash(token))
-    });
+    inner
+        .store()
+        .sessions
+        .retain(|token, s| s.user_id != user.user_id || !hashes.contains(&session_id_hash(token)));
     let mut resp = reply::empty(StatusCode::NO_CONTENT);
     pass.decorate(&mut resp, inner.settings().sudo_secs);
     Ok(resp)

@@ -15,6 +15,7 @@ use crate::totp;
 
 use serde::Serialize;
 
+use super::error::ApiError;
 use super::reply::{self, FieldError};
 
 /// The request header (and response header) carrying a sudo token.
@@ -76,7 +77,7 @@ fn sudo_required(has_mfa: bool) -> Response {
 }
 
 /// Checks the body against `SudoVerificationSchema`.
-fn check_schema(body: &Map<String, Value>) -> Result<(), Response> {
+fn check_schema(body: &Map<String, Value>) -> Result<(), ApiError> {
     match body.get("password") {
         None | Some(Value::Null) => {}
         Some(Value::String(p)) => {
@@ -86,19 +87,20 @@ fn check_schema(body: &Map<String, Value>) -> Result<(), Response> {
                     "password",
                     "PASSWORD_LENGTH_INVALID",
                     "String length must be between 8 and 256 characters.",
-                )));
+                ))
+                .into());
             }
         }
-        Some(_) => return Err(reply::form_error(FieldError::format("password"))),
+        Some(_) => return Err(reply::form_error(FieldError::format("password")).into()),
     }
     match body.get("mfa_method") {
         None | Some(Value::Null) => {}
         Some(Value::String(m)) if m == "totp" || m == "webauthn" => {}
-        Some(_) => return Err(reply::form_error(FieldError::format("mfa_method"))),
+        Some(_) => return Err(reply::form_error(FieldError::format("mfa_method")).into()),
     }
     match body.get("mfa_code") {
         None | Some(Value::Null) | Some(Value::String(_)) => Ok(()),
-        Some(_) => Err(reply::form_error(FieldError::format("mfa_code"))),
+        Some(_) => Err(reply::form_error(FieldError::format("mfa_code")).into()),
     }
 }
 
@@ -124,13 +126,13 @@ pub(crate) fn check(
     user_id: &str,
     headers: &HeaderMap,
     body: &Map<String, Value>,
-) -> Result<SudoPass, Response> {
+) -> Result<SudoPass, ApiError> {
     check_schema(body)?;
     let now = inner.clock.now_unix();
     let settings = inner.settings();
     let mut store = inner.store();
     let Some(user) = store.users.get_mut(user_id) else {
-        return Err(reply::unauthorized());
+        return Err(reply::unauthorized().into());
     };
     let pass = |token: Option<String>| SudoPass {
         token,
@@ -169,23 +171,24 @@ pub(crate) fn check(
                     });
                     Ok(pass(Some(token)))
                 } else {
-                    Err(invalid_mfa_code())
+                    Err(invalid_mfa_code().into())
                 }
             }
             // WebAuthn is never set up for emulated users.
-            Some(_) => Err(invalid_mfa_code()),
-            None => Err(sudo_required(true)),
+            Some(_) => Err(invalid_mfa_code().into()),
+            None => Err(sudo_required(true).into()),
         };
     }
     match (&user.password, str_field(body, "password")) {
         (None, _) => Ok(pass(echo)),
-        (Some(_), None) => Err(sudo_required(false)),
+        (Some(_), None) => Err(sudo_required(false).into()),
         (Some(expected), Some(given)) if expected == given => Ok(pass(echo)),
         (Some(_), Some(_)) => Err(reply::form_error(FieldError::new(
             "password",
             "INVALID_PASSWORD",
             "Invalid email or password.",
-        ))),
+        ))
+        .into()),
     }
 }
 

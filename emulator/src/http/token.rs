@@ -15,8 +15,8 @@ use crate::shared::{Inner, Settings};
 use crate::store::{App, Store};
 
 use super::client_auth;
-use super::form::{self, Form};
 use super::error::ApiResult;
+use super::form::{self, Form};
 use super::reply::{self, FieldError};
 
 /// `OAuth2TokenResponse`.

@@ -40,7 +40,10 @@ pub(crate) async fn me(State(inner): State<Arc<Inner>>, AnyCaller(caller): AnyCa
             Ok(reply::ok(&PrivateUser::bot(app)))
         }
         Caller::OAuth { ref grant } if grant.has("identify") => {
-            let u = store.users.get(&grant.user_id).ok_or_else(reply::unauthorized)?;
+            let u = store
+                .users
+                .get(&grant.user_id)
+                .ok_or_else(reply::unauthorized)?;
             let email = grant.has("email");
             Ok(reply::ok(&PrivateUser::of(u, Viewer::OAuth { email })))
         }
@@ -107,7 +110,11 @@ pub(crate) async fn guilds(
     }
     let with_counts = q.with_counts.as_deref() == Some("true");
     let store = inner.store();
-    if let Some(list) = store.users.get(&user_id).and_then(|u| u.guilds_override.clone()) {
+    if let Some(list) = store
+        .users
+        .get(&user_id)
+        .and_then(|u| u.guilds_override.clone())
+    {
         return Ok(reply::ok(&list));
     }
     let id_of = |s: &str| s.parse::<u64>().unwrap_or(0);
