@@ -82,6 +82,7 @@ pub struct FluxerClientBuilder {
     user_agent: String,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    http_client: Option<reqwest::Client>,
 }
 
 impl Default for FluxerClientBuilder {
@@ -94,6 +95,7 @@ impl Default for FluxerClientBuilder {
             user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            http_client: None,
         }
     }
 }
@@ -142,10 +144,45 @@ impl FluxerClientBuilder {
         self
     }
 
+    /// Your own `reqwest::Client` (from the re-exported [`crate::reqwest`], so that the versions
+    /// match), e.g. for a proxy, custom root certificates or a shared pool. The client's own
+    /// settings then apply to connections; [`FluxerClientBuilder::connect_timeout`] and
+    /// [`FluxerClientBuilder::user_agent`] are not used, while [`FluxerClientBuilder::timeout`]
+    /// still bounds each attempt.
+    ///
+    /// Start from [`http_client_builder`], which has redirects off and the TLS provider set up.
+    /// Redirects must stay off: a credential must never follow a redirect to another host. The
+    /// crate's hooks refuse a redirect answer anyway ([`Error::Redirected`]), but a client that
+    /// follows redirects would already have sent the request on.
+    ///
+    /// ```
+    /// use fluxer_oauth2::{FluxerClient, http_client_builder, reqwest};
+    ///
+    /// let http = http_client_builder()
+    ///     .proxy(reqwest::Proxy::all("http://127.0.0.1:3128").unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// let client = FluxerClient::builder().http_client(http).build().unwrap();
+    /// ```
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<FluxerClient, Error> {
         let base_url = checked_base_url(&self.base_url)?;
         install_tls_provider();
+        if let Some(http) = self.http_client {
+            return Ok(self_built(
+                base_url,
+                http,
+                self.credential,
+                self.retry,
+                self.max_response_bytes,
+                self.timeout,
+            ));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -157,17 +194,44 @@ impl FluxerClientBuilder {
                 operation: "FluxerClientBuilder::build",
                 message: format!("the HTTP client could not be set up: {e}"),
             })?;
-        let shared = Shared {
-            retry: self.retry,
-            max_response_bytes: self.max_response_bytes,
-            timeout: self.timeout,
-            session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
-        };
-        let inner = ClientState::new(self.credential, Arc::new(shared));
-        Ok(FluxerClient {
-            api: generated::Client::new_with_client(&base_url, http, inner),
-        })
+        Ok(self_built(
+            base_url,
+            http,
+            self.credential,
+            self.retry,
+            self.max_response_bytes,
+            self.timeout,
+        ))
     }
+}
+
+/// The client over an HTTP client, with the settings every call shares.
+fn self_built(
+    base_url: String,
+    http: reqwest::Client,
+    credential: Option<Credential>,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
+    timeout: Duration,
+) -> FluxerClient {
+    let shared = Shared {
+        retry,
+        max_response_bytes,
+        timeout,
+        session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
+    };
+    let inner = ClientState::new(credential, Arc::new(shared));
+    FluxerClient {
+        api: generated::Client::new_with_client(&base_url, http, inner),
+    }
+}
+
+/// A `reqwest::ClientBuilder` to customise (proxy, root certificates, pool) and hand to
+/// [`FluxerClientBuilder::http_client`]: redirects off, and the TLS crypto provider the crate's
+/// default `rustls-ring` feature needs installed (building a `reqwest::Client` without one panics).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
 /// Parses the base URL: absolute, https (or http on this machine), no query or fragment.

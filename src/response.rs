@@ -14,7 +14,7 @@ use crate::RateLimitInfo;
 /// if let Some(limit) = apps.rate_limit() {
 ///     println!("{:?} calls left in this window", limit.remaining);
 /// }
-/// let apps: Vec<_> = apps.into_inner().0;
+/// let apps: Vec<_> = apps.into_inner();
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq)]

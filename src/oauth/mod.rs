@@ -8,6 +8,7 @@ pub mod consent;
 pub mod file_store;
 pub mod pkce;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis_store;
 pub mod scope;
 pub mod session;
