@@ -11,8 +11,19 @@ use common::{
         session,
     },
 };
-use fluxer_oauth2::{ApiErrorCode, Captcha, Clearable, Credential, CredentialKind, Error, types};
+use fluxer_oauth2::{
+    ApiErrorCode, Clearable, Credential, CredentialKind, Error,
+    oauth::{RedirectUri, UrlError},
+    types,
+};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator, NewUser};
+
+/// These redirect URIs, typed (each one valid).
+fn redirect_uris(uris: &[String]) -> Vec<RedirectUri> {
+    uris.iter()
+        .map(|u| RedirectUri::parse(u).expect("a valid redirect URI"))
+        .collect()
+}
 
 #[tokio::test]
 async fn create_returns_the_client_secret_and_a_bot_token() {
@@ -47,7 +58,12 @@ async fn create_returns_the_client_secret_and_a_bot_token() {
         assert_eq!(bot.username, "Secrets_app");
 
         // The secrets are shown only at creation.
-        let read = alice.get_oauth_application(&app.id).await.unwrap();
+        let read = alice
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
         assert!(read.client_secret.is_none());
         assert!(read.bot.as_ref().is_some_and(|b| b.token.is_none()));
     })
@@ -69,7 +85,9 @@ async fn create_trims_the_name_and_the_server_refuses_a_blank_one() {
         // Blank after trimming: the server would refuse it, so the client does, before sending.
         let before = emu.count_requests("POST", "/oauth2/applications");
         let err = alice
-            .create_oauth_application(types::ApplicationCreateRequest::builder().name("   "), None)
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name("   "))
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
@@ -84,16 +102,17 @@ async fn create_refuses_a_101_character_name_before_sending() {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
         let err = alice
-            .create_oauth_application(
-                types::ApplicationCreateRequest::builder().name("x".repeat(101)),
-                None,
-            )
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name("x".repeat(101)))
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
         // An empty name too.
         let err = alice
-            .create_oauth_application(types::ApplicationCreateRequest::builder().name(""), None)
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name(""))
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
@@ -111,10 +130,9 @@ async fn create_accepts_a_100_character_name_with_surrounding_spaces() {
         let alice = session(&emu, &emu.alice());
         let name = format!("  {}  ", "p".repeat(100));
         let created = alice
-            .create_oauth_application(
-                types::ApplicationCreateRequest::builder().name(name.as_str()),
-                None,
-            )
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name(name.as_str()))
+            .send()
             .await
             .expect("the server trims the name to 100 characters and accepts it");
         assert_eq!(created.name, "p".repeat(100));
@@ -127,30 +145,39 @@ async fn create_checks_redirect_uris_before_sending() {
     bounded(async {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
-        let create = |uris: Vec<String>| {
-            alice.create_oauth_application(
-                types::ApplicationCreateRequest::builder()
-                    .name("Redirects")
-                    .redirect_uris(Some(uris)),
-                None,
-            )
+        let create = |uris: &[String]| {
+            alice
+                .create_oauth_application()
+                .body(
+                    types::ApplicationCreateRequest::builder()
+                        .name("Redirects")
+                        .redirect_uris(Some(redirect_uris(uris))),
+                )
+                .send()
         };
 
         let eleven: Vec<String> = (0..11)
             .map(|i| format!("https://app.example/cb{i}"))
             .collect();
-        assert_invalid_input(&create(eleven).await.unwrap_err());
-        for refused in [
-            "http://app.example/callback",
-            "myapp://callback",
-            "/relative/callback",
+        assert_invalid_input(&create(&eleven).await.unwrap_err());
+        // A URI the server would refuse cannot be made into the body's typed redirect URI, so it
+        // never reaches a call; the error says why (it never quotes the URL).
+        for (refused, why) in [
+            ("http://app.example/callback", "plain http"),
+            ("myapp://callback", "scheme"),
+            ("/relative/callback", "not an absolute URL"),
         ] {
-            let err = create(vec![refused.to_owned()]).await.unwrap_err();
-            assert_invalid_input(&err);
+            let err = RedirectUri::parse(refused).unwrap_err();
             assert!(
-                err.to_string().contains(refused),
-                "the message names the URI: {err}"
+                matches!(
+                    (refused, &err),
+                    ("http://app.example/callback", UrlError::InsecureHttp)
+                        | ("myapp://callback", UrlError::UnsupportedScheme)
+                        | ("/relative/callback", UrlError::Unparseable(_))
+                ),
+                "{refused}: {err:?}"
             );
+            assert!(err.to_string().contains(why), "{refused}: {err}");
         }
         assert_eq!(
             emu.count_requests("POST", "/oauth2/applications"),
@@ -162,7 +189,7 @@ async fn create_checks_redirect_uris_before_sending() {
         let ten: Vec<String> = (0..10)
             .map(|i| format!("https://app.example/cb{i}"))
             .collect();
-        assert_eq!(create(ten).await.unwrap().redirect_uris.len(), 10);
+        assert_eq!(create(&ten).await.unwrap().redirect_uris.len(), 10);
         let local = vec![
             "http://localhost:8765/cb".to_owned(),
             "http://app.localhost/cb".to_owned(),
@@ -170,7 +197,7 @@ async fn create_checks_redirect_uris_before_sending() {
             "http://[::1]:9000/cb".to_owned(),
             "http://192.168.1.20/cb".to_owned(),
         ];
-        let created = create(local.clone()).await.unwrap();
+        let created = create(&local).await.unwrap();
         assert_eq!(created.redirect_uris, local, "stored verbatim");
     })
     .await;
@@ -188,22 +215,23 @@ async fn the_26th_application_is_refused_with_max_applications() {
         let carol = session(&emu, &carol);
         for i in 0..25 {
             carol
-                .create_oauth_application(
-                    types::ApplicationCreateRequest::builder().name(format!("App {i}")),
-                    None,
-                )
+                .create_oauth_application()
+                .body(types::ApplicationCreateRequest::builder().name(format!("App {i}")))
+                .send()
                 .await
                 .unwrap_or_else(|e| panic!("application {i} is created: {e}"));
         }
         let err = carol
-            .create_oauth_application(
-                types::ApplicationCreateRequest::builder().name("One too many"),
-                None,
-            )
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name("One too many"))
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 400, ApiErrorCode::MaxApplications);
-        assert_eq!(carol.list_user_applications().await.unwrap().len(), 25);
+        assert_eq!(
+            carol.list_user_applications().send().await.unwrap().len(),
+            25
+        );
     })
     .await;
 }
@@ -217,28 +245,29 @@ async fn captcha_required_then_given() {
         let request = || types::ApplicationCreateRequest::builder().name("Captcha app");
 
         let err = alice
-            .create_oauth_application(request(), None)
+            .create_oauth_application()
+            .body(request())
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 400, ApiErrorCode::CaptchaRequired);
 
         // The emulator accepts any non-empty token except those starting with `invalid`.
-        let bad = Captcha {
-            token: "invalid-token".to_owned(),
-            kind: None,
-        };
         let err = alice
-            .create_oauth_application(request(), Some(&bad))
+            .create_oauth_application()
+            .body(request())
+            .x_captcha_token("invalid-token")
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 400, ApiErrorCode::InvalidCaptcha);
 
-        let solved = Captcha {
-            token: "solved-captcha-token".to_owned(),
-            kind: Some(types::CaptchaType::Hcaptcha),
-        };
         let created = alice
-            .create_oauth_application(request(), Some(&solved))
+            .create_oauth_application()
+            .body(request())
+            .x_captcha_token("solved-captcha-token")
+            .x_captcha_type(types::CaptchaType::Hcaptcha)
+            .send()
             .await
             .unwrap();
         assert_eq!(created.name, "Captcha app");
@@ -247,12 +276,11 @@ async fn captcha_required_then_given() {
         assert_eq!(sent.header("x-captcha-type"), Some("hcaptcha"));
 
         // Without a kind, no X-Captcha-Type header.
-        let untyped = Captcha {
-            token: "another-token".to_owned(),
-            kind: None,
-        };
         alice
-            .create_oauth_application(request(), Some(&untyped))
+            .create_oauth_application()
+            .body(request())
+            .x_captcha_token("another-token")
+            .send()
             .await
             .unwrap();
         let sent = last_request(&emu, "POST", "/oauth2/applications");
@@ -270,41 +298,67 @@ async fn get_by_owner_other_user_unknown_and_malformed_ids() {
         let bob = session(&emu, &emu.bob());
         let app = create_app(&alice, "Owned app", &[REDIRECT_URI]).await;
 
-        let read = alice.get_oauth_application(&app.id).await.unwrap();
+        let read = alice
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(read.id.as_str(), app.id);
         assert_eq!(read.name, "Owned app");
         assert_eq!(read.redirect_uris, vec![REDIRECT_URI.to_owned()]);
 
         assert_api(
-            &bob.get_oauth_application(&app.id).await.unwrap_err(),
+            &bob.get_oauth_application()
+                .id(&app.id)
+                .send()
+                .await
+                .unwrap_err(),
             403,
             ApiErrorCode::AccessDenied,
         );
         // An application that exists but belongs to no user is someone else's too.
         assert_api(
             &alice
-                .get_oauth_application(BUILTIN_APPLICATION_ID)
+                .get_oauth_application()
+                .id(BUILTIN_APPLICATION_ID)
+                .send()
                 .await
                 .unwrap_err(),
             403,
             ApiErrorCode::AccessDenied,
         );
         assert_api(
-            &alice.get_oauth_application(UNKNOWN_ID).await.unwrap_err(),
+            &alice
+                .get_oauth_application()
+                .id(UNKNOWN_ID)
+                .send()
+                .await
+                .unwrap_err(),
             404,
             ApiErrorCode::UnknownApplication,
         );
 
         let before = emu.requests().len();
         for malformed in ["01", "abc", "", "-1", "99999999999999999999", "1 2"] {
-            let err = alice.get_oauth_application(malformed).await.unwrap_err();
+            let err = alice
+                .get_oauth_application()
+                .id(malformed)
+                .send()
+                .await
+                .unwrap_err();
             assert_invalid_input(&err);
         }
         assert_eq!(emu.requests().len(), before, "malformed ids are never sent");
 
         // A bot token is refused before sending.
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
-        let err = bot.get_oauth_application(&app.id).await.unwrap_err();
+        let err = bot
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -333,10 +387,12 @@ async fn update_renames_and_clears_the_redirect_uris_with_null() {
         .await;
 
         let renamed = alice
-            .update_oauth_application(
-                &app.id,
+            .update_oauth_application()
+            .id(&app.id)
+            .body(
                 types::ApplicationUpdateRequest::builder().name(Some("After".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap();
         assert_eq!(renamed.name, "After");
@@ -355,10 +411,10 @@ async fn update_renames_and_clears_the_redirect_uris_with_null() {
         assert_eq!(sent, serde_json::json!({ "name": "After" }));
 
         let cleared = alice
-            .update_oauth_application(
-                &app.id,
-                types::ApplicationUpdateRequest::builder().redirect_uris(Some(Clearable::Clear)),
-            )
+            .update_oauth_application()
+            .id(&app.id)
+            .body(types::ApplicationUpdateRequest::builder().redirect_uris(Some(Clearable::Clear)))
+            .send()
             .await
             .unwrap();
         assert!(cleared.redirect_uris.is_empty());
@@ -368,17 +424,26 @@ async fn update_renames_and_clears_the_redirect_uris_with_null() {
             &format!("/oauth2/applications/{}", app.id),
         ));
         assert_eq!(sent, serde_json::json!({ "redirect_uris": null }));
-        let read = alice.get_oauth_application(&app.id).await.unwrap();
+        let read = alice
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
         assert!(read.redirect_uris.is_empty());
         assert_eq!(read.name, "After");
 
         let set = alice
-            .update_oauth_application(
-                &app.id,
+            .update_oauth_application()
+            .id(&app.id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
-                    .redirect_uris(Some(Clearable::Set(vec![REDIRECT_URI.to_owned()])))
+                    .redirect_uris(Some(Clearable::Set(vec![
+                        RedirectUri::parse(REDIRECT_URI).unwrap(),
+                    ])))
                     .bot_public(Some(false)),
             )
+            .send()
             .await
             .unwrap();
         assert_eq!(set.redirect_uris, vec![REDIRECT_URI.to_owned()]);
@@ -387,12 +452,14 @@ async fn update_renames_and_clears_the_redirect_uris_with_null() {
         // `description` and `icon` are sent, and the server ignores them (the public view still
         // shows none).
         alice
-            .update_oauth_application(
-                &app.id,
+            .update_oauth_application()
+            .id(&app.id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
                     .description(Some(Clearable::Set("An application".to_owned())))
                     .icon(Some(Clearable::Clear)),
             )
+            .send()
             .await
             .unwrap();
         let sent = json_body(&last_request(
@@ -404,7 +471,12 @@ async fn update_renames_and_clears_the_redirect_uris_with_null() {
             sent,
             serde_json::json!({ "description": "An application", "icon": null })
         );
-        let public = alice.get_public_application(&app.id).await.unwrap();
+        let public = alice
+            .get_public_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(public.description, None);
         assert_eq!(public.name, "After");
     })
@@ -422,7 +494,10 @@ async fn update_errors() {
             || types::ApplicationUpdateRequest::builder().name(Some("Stolen".try_into().unwrap()));
 
         assert_api(
-            &bob.update_oauth_application(&app.id, rename())
+            &bob.update_oauth_application()
+                .id(&app.id)
+                .body(rename())
+                .send()
                 .await
                 .unwrap_err(),
             403,
@@ -430,7 +505,10 @@ async fn update_errors() {
         );
         assert_api(
             &alice
-                .update_oauth_application(UNKNOWN_ID, rename())
+                .update_oauth_application()
+                .id(UNKNOWN_ID)
+                .body(rename())
+                .send()
                 .await
                 .unwrap_err(),
             404,
@@ -442,42 +520,50 @@ async fn update_errors() {
             .map(|i| format!("https://app.example/{i}"))
             .collect();
         let err = alice
-            .update_oauth_application(
-                &app.id,
+            .update_oauth_application()
+            .id(&app.id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
-                    .redirect_uris(Some(Clearable::Set(eleven))),
+                    .redirect_uris(Some(Clearable::Set(redirect_uris(&eleven)))),
             )
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
+        // Plain http to a remote host cannot be made into the body's typed redirect URI.
+        assert_eq!(
+            RedirectUri::parse("http://app.example/cb").unwrap_err(),
+            UrlError::InsecureHttp
+        );
         let err = alice
-            .update_oauth_application(
-                &app.id,
-                types::ApplicationUpdateRequest::builder().redirect_uris(Some(Clearable::Set(
-                    vec!["http://app.example/cb".to_owned()],
-                ))),
-            )
-            .await
-            .unwrap_err();
-        assert_invalid_input(&err);
-        let err = alice
-            .update_oauth_application(
-                &app.id,
+            .update_oauth_application()
+            .id(&app.id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
                     .description(Some(Clearable::Set("d".repeat(401)))),
             )
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
         assert_invalid_input(
             &alice
-                .update_oauth_application("01", rename())
+                .update_oauth_application()
+                .id("01")
+                .body(rename())
+                .send()
                 .await
                 .unwrap_err(),
         );
         assert_eq!(emu.requests().len(), before, "nothing was sent");
         assert_eq!(
-            alice.get_oauth_application(&app.id).await.unwrap().name,
+            alice
+                .get_oauth_application()
+                .id(&app.id)
+                .send()
+                .await
+                .unwrap()
+                .name,
             "Guarded"
         );
     })
@@ -492,7 +578,12 @@ async fn the_public_view_is_fetched_without_a_credential() {
         let app = create_app(&alice, "Public app", &[REDIRECT_URI]).await;
 
         // A session client does not send its credential on this operation.
-        let public = alice.get_public_application(&app.id).await.unwrap();
+        let public = alice
+            .get_public_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(public.id.as_str(), app.id);
         assert_eq!(public.name, "Public app");
         assert_eq!(public.scopes, vec!["bot".to_owned()]);
@@ -506,12 +597,16 @@ async fn the_public_view_is_fetched_without_a_credential() {
 
         // Neither does a client without one, nor a bot client.
         anonymous(&emu)
-            .get_public_application(&app.id)
+            .get_public_application()
+            .id(&app.id)
+            .send()
             .await
             .unwrap();
         alice
             .with_credential(Credential::Bot(app.bot_token.clone()))
-            .get_public_application(&app.id)
+            .get_public_application()
+            .id(&app.id)
+            .send()
             .await
             .unwrap();
         let sent = requests_to(&emu, "GET", &path);
@@ -520,7 +615,9 @@ async fn the_public_view_is_fetched_without_a_credential() {
 
         assert_api(
             &anonymous(&emu)
-                .get_public_application(UNKNOWN_ID)
+                .get_public_application()
+                .id(UNKNOWN_ID)
+                .send()
                 .await
                 .unwrap_err(),
             404,
@@ -528,7 +625,9 @@ async fn the_public_view_is_fetched_without_a_credential() {
         );
         assert_invalid_input(
             &anonymous(&emu)
-                .get_public_application("01")
+                .get_public_application()
+                .id("01")
+                .send()
                 .await
                 .unwrap_err(),
         );
@@ -542,7 +641,14 @@ async fn list_user_applications_shows_only_the_users_own() {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
         let bob = session(&emu, &emu.bob());
-        assert!(alice.list_user_applications().await.unwrap().is_empty());
+        assert!(
+            alice
+                .list_user_applications()
+                .send()
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         let first = create_app(&alice, "Alice one", &[]).await;
         let second = create_app(&alice, "Alice two", &[]).await;
@@ -550,6 +656,7 @@ async fn list_user_applications_shows_only_the_users_own() {
 
         let mut ids: Vec<String> = alice
             .list_user_applications()
+            .send()
             .await
             .unwrap()
             .iter()
@@ -565,6 +672,7 @@ async fn list_user_applications_shows_only_the_users_own() {
         assert_eq!(ids, expected);
         let bob_ids: Vec<String> = bob
             .list_user_applications()
+            .send()
             .await
             .unwrap()
             .iter()
@@ -578,6 +686,7 @@ async fn list_user_applications_shows_only_the_users_own() {
             alice
                 .with_credential(Credential::Bot(first.bot_token.clone()))
                 .list_user_applications()
+                .send()
                 .await,
         );
         assert_eq!(emu.count_requests("GET", "/users/@me/applications"), before);
@@ -591,7 +700,13 @@ async fn oauth_applications_me_is_a_list_for_a_session_and_an_object_for_a_bot()
         let emu = Emulator::start().await;
         let alice_user = emu.alice();
         let alice = session(&emu, &alice_user);
-        match alice.get_oauth_applications_me().await.unwrap() {
+        match alice
+            .get_oauth_applications_me()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+        {
             types::OAuth2ApplicationsMeResponse::ApplicationListResponse(list) => {
                 assert!(list.0.is_empty())
             }
@@ -599,7 +714,13 @@ async fn oauth_applications_me_is_a_list_for_a_session_and_an_object_for_a_bot()
         }
         let app: App = create_app(&alice, "Me app", &[REDIRECT_URI]).await;
 
-        match alice.get_oauth_applications_me().await.unwrap() {
+        match alice
+            .get_oauth_applications_me()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+        {
             types::OAuth2ApplicationsMeResponse::ApplicationListResponse(list) => {
                 assert_eq!(list.0.len(), 1);
                 assert_eq!(list.0[0].id.as_str(), app.id);
@@ -608,7 +729,13 @@ async fn oauth_applications_me_is_a_list_for_a_session_and_an_object_for_a_bot()
         }
 
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
-        match bot.get_oauth_applications_me().await.unwrap() {
+        match bot
+            .get_oauth_applications_me()
+            .send()
+            .await
+            .unwrap()
+            .into_inner()
+        {
             types::OAuth2ApplicationsMeResponse::ApplicationsMeResponse(me) => {
                 assert_eq!(me.id.as_str(), app.id);
                 assert_eq!(me.name, "Me app");
@@ -629,7 +756,7 @@ async fn oauth_applications_me_is_a_list_for_a_session_and_an_object_for_a_bot()
             alice.with_credential(Credential::bearer("not-an-access-token")),
             alice.with_credential(None),
         ] {
-            assert_not_accepted(client.get_oauth_applications_me().await);
+            assert_not_accepted(client.get_oauth_applications_me().send().await);
         }
         assert_eq!(
             emu.count_requests("GET", "/oauth2/applications/@me"),
@@ -648,7 +775,7 @@ async fn current_user_applications_takes_a_bot_token_only() {
         let app = create_app(&alice, "Bot view", &[]).await;
 
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
-        let me = bot.get_current_user_applications().await.unwrap();
+        let me = bot.get_current_user_applications().send().await.unwrap();
         assert_eq!(me.id.as_str(), app.id);
         assert_eq!(me.owner.id.as_str(), alice_user.id);
         assert_eq!(me.owner.username, "alice");
@@ -657,7 +784,11 @@ async fn current_user_applications_takes_a_bot_token_only() {
 
         // The session credential is refused before anything is sent.
         emu.clear_requests();
-        let err = alice.get_current_user_applications().await.unwrap_err();
+        let err = alice
+            .get_current_user_applications()
+            .send()
+            .await
+            .unwrap_err();
         match &err {
             Error::CredentialNotAccepted {
                 operation,
@@ -677,7 +808,11 @@ async fn current_user_applications_takes_a_bot_token_only() {
         let forged =
             alice.with_credential(Credential::bot(format!("{}.{}", app.id, "A".repeat(43))));
         assert_api(
-            &forged.get_current_user_applications().await.unwrap_err(),
+            &forged
+                .get_current_user_applications()
+                .send()
+                .await
+                .unwrap_err(),
             401,
             ApiErrorCode::InvalidToken,
         );
@@ -695,13 +830,15 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         let path = format!("/oauth2/applications/{}/bot", app.id);
 
         let profile = alice
-            .update_bot_profile(
-                &app.id,
+            .update_bot_profile()
+            .id(&app.id)
+            .body(
                 types::BotProfileUpdateRequest::builder()
                     .bio(Some(Clearable::Set("Hello from the bot".to_owned())))
                     .bot_flags(Some(types::BotFlags(16 | 32 | 1 | 64 | (1 << 20))))
                     .username(Some("profile_bot".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap();
         assert_eq!(profile.id.as_str(), app.id);
@@ -717,10 +854,10 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         assert_eq!(sent["bot_flags"], 16 | 32 | 1 | 64 | (1 << 20));
 
         let cleared = alice
-            .update_bot_profile(
-                &app.id,
-                types::BotProfileUpdateRequest::builder().bio(Some(Clearable::Clear)),
-            )
+            .update_bot_profile()
+            .id(&app.id)
+            .body(types::BotProfileUpdateRequest::builder().bio(Some(Clearable::Clear)))
+            .send()
             .await
             .unwrap();
         assert_eq!(cleared.bio, None);
@@ -733,8 +870,10 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         let me = alice
             .with_credential(Credential::Bot(app.bot_token.clone()))
             .get_current_user_applications()
+            .send()
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner();
         let bot = me.bot.expect("the bot is shown");
         assert_eq!(bot.bio, None);
         assert_eq!(bot.flags.0, 16 | 32);
@@ -743,13 +882,21 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         let bio =
             || types::BotProfileUpdateRequest::builder().bio(Some(Clearable::Set("x".into())));
         assert_api(
-            &bob.update_bot_profile(&app.id, bio()).await.unwrap_err(),
+            &bob.update_bot_profile()
+                .id(&app.id)
+                .body(bio())
+                .send()
+                .await
+                .unwrap_err(),
             403,
             ApiErrorCode::AccessDenied,
         );
         assert_api(
             &alice
-                .update_bot_profile(UNKNOWN_ID, bio())
+                .update_bot_profile()
+                .id(UNKNOWN_ID)
+                .body(bio())
+                .send()
                 .await
                 .unwrap_err(),
             404,
@@ -757,11 +904,13 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         );
         // A name the type allows but the server reserves.
         let err = alice
-            .update_bot_profile(
-                &app.id,
+            .update_bot_profile()
+            .id(&app.id)
+            .body(
                 types::BotProfileUpdateRequest::builder()
                     .username(Some("my_fluxer_bot".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 400, ApiErrorCode::InvalidFormBody);
@@ -773,7 +922,15 @@ async fn update_bot_profile_sets_and_clears_the_bio_and_drops_undefined_flags() 
         assert!(types::BotProfileUpdateRequestUsername::try_from("has space").is_err());
         assert!(types::BotProfileUpdateRequestDiscriminator::try_from("12345").is_err());
         let before = emu.requests().len();
-        assert_invalid_input(&alice.update_bot_profile("01", bio()).await.unwrap_err());
+        assert_invalid_input(
+            &alice
+                .update_bot_profile()
+                .id("01")
+                .body(bio())
+                .send()
+                .await
+                .unwrap_err(),
+        );
         assert_eq!(emu.requests().len(), before, "nothing was sent");
     })
     .await;

@@ -10,8 +10,18 @@ use common::{
         tokens,
     },
 };
-use fluxer_oauth2::{ApiErrorCode, Credential, OAuthErrorKind, oauth::Scope};
+use fluxer_oauth2::{ApiErrorCode, Credential, OAuthErrorKind, Snowflake, oauth::Scope, types};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator};
+
+/// The bulk-revoke body for these application ids (each a well-formed id).
+fn bulk(ids: &[String]) -> types::OAuth2AuthorizationsBulkRevokeRequest {
+    types::OAuth2AuthorizationsBulkRevokeRequest {
+        application_ids: ids
+            .iter()
+            .map(|id| Snowflake::parse(id).expect("a well-formed id"))
+            .collect(),
+    }
+}
 
 #[tokio::test]
 async fn the_list_shows_each_authorized_application_with_its_scopes() {
@@ -22,6 +32,7 @@ async fn the_list_shows_each_authorized_application_with_its_scopes() {
         assert!(
             alice
                 .list_user_oauth2_authorizations()
+                .send()
                 .await
                 .unwrap()
                 .is_empty()
@@ -34,7 +45,11 @@ async fn the_list_shows_each_authorized_application_with_its_scopes() {
         // A second grant of the first application adds no entry.
         tokens(&alice, &first, &[Scope::Identify]).await;
 
-        let list = alice.list_user_oauth2_authorizations().await.unwrap();
+        let list = alice
+            .list_user_oauth2_authorizations()
+            .send()
+            .await
+            .unwrap();
         assert_eq!(list.len(), 2, "{list:?}");
         let entry = |id: &str| {
             list.iter()
@@ -53,6 +68,7 @@ async fn the_list_shows_each_authorized_application_with_its_scopes() {
         // Bob authorized nothing.
         assert!(
             bob.list_user_oauth2_authorizations()
+                .send()
                 .await
                 .unwrap()
                 .is_empty()
@@ -66,7 +82,7 @@ async fn the_list_shows_each_authorized_application_with_its_scopes() {
             alice.with_credential(Credential::Bot(first.bot_token.clone())),
             anonymous(&emu),
         ] {
-            assert_not_accepted(client.list_user_oauth2_authorizations().await);
+            assert_not_accepted(client.list_user_oauth2_authorizations().send().await);
         }
         assert_eq!(
             emu.count_requests("GET", "/oauth2/@me/authorizations"),
@@ -88,11 +104,14 @@ async fn deleting_one_authorization_kills_its_tokens_and_repeating_it_is_harmles
         let other = tokens(&alice, &kept, &[Scope::Identify]).await;
         bearer(&anon, &set.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
 
         alice
-            .delete_user_oauth2_authorization(&app.id)
+            .delete_user_oauth2_authorization()
+            .application_id(&app.id)
+            .send()
             .await
             .unwrap();
         let path = format!("/oauth2/@me/authorizations/{}", app.id);
@@ -101,6 +120,7 @@ async fn deleting_one_authorization_kills_its_tokens_and_repeating_it_is_harmles
         // The access token now gets 401 and the refresh token is gone.
         let err = bearer(&anon, &set.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
@@ -115,6 +135,7 @@ async fn deleting_one_authorization_kills_its_tokens_and_repeating_it_is_harmles
         );
         let ids: Vec<String> = alice
             .list_user_oauth2_authorizations()
+            .send()
             .await
             .unwrap()
             .iter()
@@ -123,16 +144,21 @@ async fn deleting_one_authorization_kills_its_tokens_and_repeating_it_is_harmles
         assert_eq!(ids, vec![kept.id.clone()]);
         bearer(&anon, &other.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
 
         // Again: still 204. An existing application the user never authorized: 204 too.
         alice
-            .delete_user_oauth2_authorization(&app.id)
+            .delete_user_oauth2_authorization()
+            .application_id(&app.id)
+            .send()
             .await
             .unwrap();
         alice
-            .delete_user_oauth2_authorization(BUILTIN_APPLICATION_ID)
+            .delete_user_oauth2_authorization()
+            .application_id(BUILTIN_APPLICATION_ID)
+            .send()
             .await
             .unwrap();
         assert_eq!(emu.count_requests("DELETE", &path), 2);
@@ -146,7 +172,9 @@ async fn deleting_an_authorization_for_no_application_is_404() {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
         let err = alice
-            .delete_user_oauth2_authorization(UNKNOWN_ID)
+            .delete_user_oauth2_authorization()
+            .application_id(UNKNOWN_ID)
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 404, ApiErrorCode::UnknownApplication);
@@ -156,7 +184,9 @@ async fn deleting_an_authorization_for_no_application_is_404() {
         for malformed in ["01", "abc", ""] {
             assert_invalid_input(
                 &alice
-                    .delete_user_oauth2_authorization(malformed)
+                    .delete_user_oauth2_authorization()
+                    .application_id(malformed)
+                    .send()
                     .await
                     .unwrap_err(),
             );
@@ -178,7 +208,9 @@ async fn bulk_delete_takes_one_to_a_hundred_ids() {
         let b = tokens(&alice, &second, &[Scope::Identify]).await;
 
         alice
-            .bulk_delete_user_oauth2_authorizations(std::slice::from_ref(&first.id))
+            .bulk_delete_user_oauth2_authorizations()
+            .body(bulk(std::slice::from_ref(&first.id)))
+            .send()
             .await
             .unwrap();
         let sent = json_body(&last_request(
@@ -189,31 +221,37 @@ async fn bulk_delete_takes_one_to_a_hundred_ids() {
         assert_eq!(sent, serde_json::json!({ "application_ids": [first.id] }));
         let err = bearer(&anon, &a.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
         bearer(&anon, &b.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
 
         // Several at once, including one never authorized and one already revoked.
         alice
-            .bulk_delete_user_oauth2_authorizations(&[
+            .bulk_delete_user_oauth2_authorizations()
+            .body(bulk(&[
                 first.id.clone(),
                 second.id.clone(),
                 BUILTIN_APPLICATION_ID.to_owned(),
-            ])
+            ]))
+            .send()
             .await
             .unwrap();
         let err = bearer(&anon, &b.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
         assert!(
             alice
                 .list_user_oauth2_authorizations()
+                .send()
                 .await
                 .unwrap()
                 .is_empty()
@@ -221,7 +259,9 @@ async fn bulk_delete_takes_one_to_a_hundred_ids() {
 
         // An id naming no application: 404.
         let err = alice
-            .bulk_delete_user_oauth2_authorizations(&[UNKNOWN_ID.to_owned()])
+            .bulk_delete_user_oauth2_authorizations()
+            .body(bulk(&[UNKNOWN_ID.to_owned()]))
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 404, ApiErrorCode::UnknownApplication);
@@ -230,7 +270,9 @@ async fn bulk_delete_takes_one_to_a_hundred_ids() {
         let before = emu.count_requests("POST", "/oauth2/@me/authorizations/revoke");
         assert_invalid_input(
             &alice
-                .bulk_delete_user_oauth2_authorizations(&[])
+                .bulk_delete_user_oauth2_authorizations()
+                .body(bulk(&[]))
+                .send()
                 .await
                 .unwrap_err(),
         );
@@ -238,24 +280,24 @@ async fn bulk_delete_takes_one_to_a_hundred_ids() {
             .map(|i| (1_000_000_000_000u64 + i).to_string())
             .collect();
         let err = alice
-            .bulk_delete_user_oauth2_authorizations(&many)
+            .bulk_delete_user_oauth2_authorizations()
+            .body(bulk(&many))
+            .send()
             .await
             .unwrap_err();
         assert_invalid_input(&err);
         assert!(err.to_string().contains("101"), "{err}");
-        assert_invalid_input(
-            &alice
-                .bulk_delete_user_oauth2_authorizations(&["01".to_owned()])
-                .await
-                .unwrap_err(),
-        );
+        // A malformed id cannot even be made into the body's typed id.
+        assert!(Snowflake::parse("01").is_err());
         assert_eq!(
             emu.count_requests("POST", "/oauth2/@me/authorizations/revoke"),
             before
         );
         // A hundred is allowed by the client (the server then finds unknown ids).
         let err = alice
-            .bulk_delete_user_oauth2_authorizations(&many[..100])
+            .bulk_delete_user_oauth2_authorizations()
+            .body(bulk(&many[..100]))
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 404, ApiErrorCode::UnknownApplication);

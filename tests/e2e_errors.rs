@@ -169,7 +169,7 @@ async fn without_retries_a_429_comes_back_at_once_with_the_wait() {
         assert_eq!(info.retry_after, Some(Duration::from_secs(1)));
         assert!(info.reset_after.is_some_and(|r| r > *retry_after));
         assert!(err.to_string().contains("rate limited"), "{err}");
-        assert_eq!(client.last_rate_limit().and_then(|r| r.limit), Some(3));
+        assert_eq!(info.limit, Some(3));
 
         // Honouring the wait is enough for one more call.
         tokio::time::sleep(*retry_after).await;
@@ -189,7 +189,7 @@ async fn a_session_that_hits_the_global_limit_is_revoked() {
         ));
         let mut limited = None;
         for _ in 0..10 {
-            match alice.list_user_applications().await {
+            match alice.list_user_applications().send().await {
                 Ok(_) => continue,
                 Err(err) => {
                     limited = Some(err);
@@ -211,7 +211,7 @@ async fn a_session_that_hits_the_global_limit_is_revoked() {
         assert!(!emu.session_is_valid(&alice_user.session_token));
 
         tokio::time::sleep(*retry_after).await;
-        let err = alice.list_user_applications().await.unwrap_err();
+        let err = alice.list_user_applications().send().await.unwrap_err();
         assert!(
             matches!(err, Error::SessionRevoked { .. }),
             "a 401 after a global 429 means the session was revoked: {err:?}"
@@ -221,7 +221,7 @@ async fn a_session_that_hits_the_global_limit_is_revoked() {
         // A new session works.
         let fresh = alice.with_credential(Credential::session(emu.create_session(&alice_user)));
         tokio::time::sleep(Duration::from_secs(1)).await;
-        fresh.list_user_applications().await.unwrap();
+        fresh.list_user_applications().send().await.unwrap();
     })
     .await;
 }
@@ -232,7 +232,7 @@ async fn a_dropped_connection_is_a_transport_error() {
         let emu = Emulator::start().await;
         let alice = session(&emu, &emu.alice());
         emu.set_fault(Fault::DropConnection.on_path("/users/@me/applications"));
-        let err = alice.list_user_applications().await.unwrap_err();
+        let err = alice.list_user_applications().send().await.unwrap_err();
         match &err {
             Error::Transport {
                 operation, kind, ..
@@ -244,9 +244,16 @@ async fn a_dropped_connection_is_a_transport_error() {
         }
         assert_eq!(err.status(), None);
         // Other paths are unaffected; after clearing, this one works again.
-        alice.get_sudo_mfa_methods().await.unwrap();
+        alice.get_sudo_mfa_methods().send().await.unwrap();
         emu.clear_faults();
-        assert!(alice.list_user_applications().await.unwrap().is_empty());
+        assert!(
+            alice
+                .list_user_applications()
+                .send()
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // A token call that broke mid-way is not sent again: the code may have been spent.
         let app = create_app(&alice, "Dropped app", &[REDIRECT_URI]).await;
@@ -289,7 +296,12 @@ async fn a_proxy_error_page_is_a_server_error() {
         let alice = session(&emu, &emu.alice());
         let app = create_app(&alice, "Behind a proxy", &[]).await;
         emu.set_fault(Fault::ServerError { status: 503 }.on_path("/oauth2/applications"));
-        let err = alice.get_oauth_application(&app.id).await.unwrap_err();
+        let err = alice
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap_err();
         match &err {
             Error::Server {
                 status, snippet, ..
@@ -302,13 +314,18 @@ async fn a_proxy_error_page_is_a_server_error() {
         assert_eq!(err.status(), Some(503));
         assert!(err.to_string().contains("try again later"), "{err}");
         emu.clear_faults();
-        alice.get_oauth_application(&app.id).await.unwrap();
+        alice
+            .get_oauth_application()
+            .id(&app.id)
+            .send()
+            .await
+            .unwrap();
 
         // A fault limited to one request.
         emu.set_fault(Fault::ServerError { status: 502 }.times(1));
-        let err = alice.list_user_applications().await.unwrap_err();
+        let err = alice.list_user_applications().send().await.unwrap_err();
         assert_eq!(err.status(), Some(502), "{err:?}");
-        alice.list_user_applications().await.unwrap();
+        alice.list_user_applications().send().await.unwrap();
     })
     .await;
 }
@@ -377,7 +394,7 @@ async fn a_slow_or_hanging_answer_times_out() {
         for fault in [Fault::Delay(Duration::from_secs(3)), Fault::Hang] {
             emu.set_fault(fault.clone().on_path("/users/@me/sudo/mfa-methods"));
             let started = Instant::now();
-            let err = quick.get_sudo_mfa_methods().await.unwrap_err();
+            let err = quick.get_sudo_mfa_methods().send().await.unwrap_err();
             assert!(
                 started.elapsed() < Duration::from_secs(2),
                 "{fault:?}: gave up after {:?}",
@@ -391,11 +408,11 @@ async fn a_slow_or_hanging_answer_times_out() {
             }
             emu.clear_faults();
         }
-        quick.get_sudo_mfa_methods().await.unwrap();
+        quick.get_sudo_mfa_methods().send().await.unwrap();
 
         // A delay within the timeout is just slow.
         emu.set_fault(Fault::Delay(Duration::from_millis(50)));
-        quick.get_sudo_mfa_methods().await.unwrap();
+        quick.get_sudo_mfa_methods().send().await.unwrap();
         emu.clear_faults();
     })
     .await;
@@ -415,7 +432,7 @@ async fn an_oversized_answer_is_not_read_past_the_limit() {
         emu.set_fault(
             Fault::OversizedBody { bytes: 1024 * 1024 }.on_path("/users/@me/applications"),
         );
-        let err = capped.list_user_applications().await.unwrap_err();
+        let err = capped.list_user_applications().send().await.unwrap_err();
         match &err {
             Error::ResponseTooLarge { operation, limit } => {
                 assert_eq!(*operation, "list_user_applications");
@@ -428,11 +445,18 @@ async fn an_oversized_answer_is_not_read_past_the_limit() {
         // Under the limit the body is read, and is then simply not JSON.
         emu.clear_faults();
         emu.set_fault(Fault::OversizedBody { bytes: 16 * 1024 }.on_path("/users/@me/applications"));
-        let err = capped.list_user_applications().await.unwrap_err();
+        let err = capped.list_user_applications().send().await.unwrap_err();
         assert!(matches!(err, Error::Decode { status: 200, .. }), "{err:?}");
 
         emu.clear_faults();
-        assert!(capped.list_user_applications().await.unwrap().is_empty());
+        assert!(
+            capped
+                .list_user_applications()
+                .send()
+                .await
+                .unwrap()
+                .is_empty()
+        );
     })
     .await;
 }
@@ -450,7 +474,9 @@ async fn a_closed_port_is_a_connect_error() {
             .build()
             .unwrap();
         let err = client
-            .get_public_application("1234567890123456789")
+            .get_public_application()
+            .id("1234567890123456789")
+            .send()
             .await
             .unwrap_err();
         match &err {
@@ -473,9 +499,9 @@ async fn a_burst_of_session_calls_stays_under_the_global_limit() {
         let mut tasks = Vec::new();
         for _ in 0..60 {
             let client = alice.clone();
-            tasks.push(tokio::spawn(
-                async move { client.get_sudo_mfa_methods().await },
-            ));
+            tasks.push(tokio::spawn(async move {
+                client.get_sudo_mfa_methods().send().await
+            }));
         }
         for task in tasks {
             let result = task.await.expect("no task panicked");
@@ -500,14 +526,19 @@ async fn rate_limit_headers_of_a_bot_call_are_kept() {
         emu.set_rate_limits(Some(RateLimitConfig::default()));
 
         // A user session's successes carry no rate-limit headers.
-        alice.list_user_applications().await.unwrap();
-        assert_eq!(alice.last_rate_limit(), None);
+        let apps = alice.list_user_applications().send().await.unwrap();
+        assert_eq!(apps.rate_limit(), None);
 
         let bot =
             session(&emu, &alice_user).with_credential(Credential::Bot(app.bot_token.clone()));
-        bot.get_current_user_applications().await.unwrap();
-        let info = bot
-            .last_rate_limit()
+        // `/applications/@me` has no route bucket on the server, so even a bot's answer there
+        // carries no headers.
+        let me = bot.get_current_user_applications().send().await.unwrap();
+        assert_eq!(me.rate_limit(), None);
+        // `/oauth2/applications/@me` has one (60 per window).
+        let me = bot.get_oauth_applications_me().send().await.unwrap();
+        let info = me
+            .rate_limit()
             .expect("a bot's success carries the headers");
         assert_eq!(info.limit, Some(60));
         assert_eq!(info.remaining, Some(59));

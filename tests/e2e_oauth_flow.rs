@@ -142,6 +142,7 @@ async fn code_flow_with_pkce_s256() {
         // The token works.
         let me = bearer(&anon, &tokens.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
         assert_eq!(me.id.as_str(), emu.alice().id);
@@ -472,7 +473,8 @@ async fn a_bare_origin_redirect_uri_is_normalised_for_the_exchange() {
 
         // Consent with the URI exactly as registered, as a consent page does.
         let consent = alice
-            .provide_oauth2_consent(
+            .provide_oauth2_consent()
+            .body(
                 types::AuthorizeConsentRequest::builder()
                     .client_id(app.id.as_str())
                     .scope("identify")
@@ -480,6 +482,7 @@ async fn a_bare_origin_redirect_uri_is_normalised_for_the_exchange() {
                     .redirect_uri(Some("https://bare.example".try_into().unwrap()))
                     .state(Some("bare-state".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap();
         assert!(
@@ -546,6 +549,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         let full = tokens(&alice, &app, &[Scope::Identify, Scope::Email]).await;
         let me = bearer(&anon, &full.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
         assert_eq!(me.id.as_str(), alice_user.id);
@@ -556,8 +560,10 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         assert_eq!(me.verified, Some(true));
         let grant = bearer(&anon, &full.access_token)
             .get_current_user_oauth2()
+            .send()
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner();
         assert_eq!(grant.application.id.as_str(), app.id);
         assert_eq!(
             grant.scopes,
@@ -570,6 +576,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         let identify = tokens(&alice, &app, &[Scope::Identify]).await;
         let me = bearer(&anon, &identify.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
         assert_eq!(me.id.as_str(), alice_user.id);
@@ -577,14 +584,17 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         assert_eq!(me.verified, None);
         let grant = bearer(&anon, &identify.access_token)
             .get_current_user_oauth2()
+            .send()
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner();
         assert_eq!(grant.user.expect("identify shows the user").email, None);
 
         // Email only: @me answers without a user; userinfo needs identify.
         let email_only = tokens(&alice, &app, &[Scope::Email]).await;
         let grant = bearer(&anon, &email_only.access_token)
             .get_current_user_oauth2()
+            .send()
             .await
             .unwrap();
         assert!(grant.user.is_none());
@@ -592,6 +602,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         assert_eq!(grant.application.name, "Flow app");
         let err = bearer(&anon, &email_only.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_missing_scope(&err, "get_oauth2_userinfo", "identify");
@@ -603,8 +614,8 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
             alice.with_credential(Credential::Bot(app.bot_token.clone())),
             anon.clone(),
         ] {
-            assert_not_accepted(client.get_oauth2_userinfo().await);
-            let err = client.get_current_user_oauth2().await.unwrap_err();
+            assert_not_accepted(client.get_oauth2_userinfo().send().await);
+            let err = client.get_current_user_oauth2().send().await.unwrap_err();
             match err {
                 Error::CredentialNotAccepted { accepted, .. } => {
                     assert_eq!(accepted, &[CredentialKind::Bearer][..])
@@ -616,6 +627,7 @@ async fn userinfo_and_oauth2_me_follow_the_scopes() {
         // An access token the server does not know: 401.
         let err = bearer(&anon, &Secret::new("A".repeat(43)))
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
@@ -651,10 +663,12 @@ async fn refresh_rotates_the_pair_and_keeps_the_old_access_token() {
         // The old access token stays valid; the new one works too.
         bearer(&anon, &first.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
         bearer(&anon, &second.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
 
@@ -798,6 +812,7 @@ async fn revoking_an_access_token_revokes_every_token_of_the_user_for_the_app() 
         }
         let err = bearer(&anon, &two.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
@@ -964,7 +979,7 @@ async fn an_expired_access_token_gets_401_and_the_refresh_token_still_works() {
         let set = tokens(&alice, &app, &[Scope::Identify]).await;
         assert_eq!(set.expires_in, Duration::from_secs(60));
         let user = bearer(&anon, &set.access_token);
-        user.get_oauth2_userinfo().await.unwrap();
+        user.get_oauth2_userinfo().send().await.unwrap();
         let exp = anon
             .introspect(&app.credentials(), &set.access_token)
             .await
@@ -972,9 +987,9 @@ async fn an_expired_access_token_gets_401_and_the_refresh_token_still_works() {
         assert_eq!(exp.exp.unwrap() - exp.iat.unwrap(), 60);
 
         emu.clock().advance(Duration::from_secs(61));
-        let err = user.get_oauth2_userinfo().await.unwrap_err();
+        let err = user.get_oauth2_userinfo().send().await.unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
-        let err = user.get_current_user_oauth2().await.unwrap_err();
+        let err = user.get_current_user_oauth2().send().await.unwrap_err();
         assert_api(&err, 401, ApiErrorCode::Unauthorized);
         assert!(
             !anon
@@ -990,6 +1005,7 @@ async fn an_expired_access_token_gets_401_and_the_refresh_token_still_works() {
             .unwrap();
         bearer(&anon, &renewed.access_token)
             .get_oauth2_userinfo()
+            .send()
             .await
             .unwrap();
     })
@@ -1008,16 +1024,18 @@ async fn bot_scope_consent() {
                 .unwrap()
         };
 
-        // Bot-only consent without a required code grant: the answer carries no code, which the
-        // code-flow helper reports as a callback without one.
+        // Bot-only consent without a required code grant: the server still answers with a code and
+        // the state, so the code-flow helper gets a code.
         let consent = alice
-            .provide_oauth2_consent(
+            .provide_oauth2_consent()
+            .body(
                 types::AuthorizeConsentRequest::builder()
                     .client_id(app.id.as_str())
                     .scope("bot")
                     .redirect_uri(Some(REDIRECT_URI.try_into().unwrap()))
                     .state(Some("bot-state".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap();
         let to = consent.redirect_to.expose_secret();
@@ -1025,19 +1043,22 @@ async fn bot_scope_consent() {
             to.starts_with(REDIRECT_URI) && to.contains("state=bot-state"),
             "{to}"
         );
-        assert!(!to.contains("code="), "{to}");
-        let err = alice.grant_consent(&bot_request()).await.unwrap_err();
-        assert!(
-            matches!(err, Error::Callback(CallbackError::MissingCode)),
-            "{err:?}"
-        );
+        assert!(to.contains("code="), "{to}");
+        let request = bot_request();
+        let code = alice
+            .grant_consent(&request)
+            .await
+            .expect("consent is given")
+            .verify_state(&request.state)
+            .expect("the callback carries a code and the state");
+        assert_eq!(code.len(), 43);
 
         // With `bot_require_code_grant`, the bot scope goes through the code flow.
         alice
-            .update_oauth_application(
-                &app.id,
-                types::ApplicationUpdateRequest::builder().bot_require_code_grant(Some(true)),
-            )
+            .update_oauth_application()
+            .id(&app.id)
+            .body(types::ApplicationUpdateRequest::builder().bot_require_code_grant(Some(true)))
+            .send()
             .await
             .unwrap();
         let request = bot_request();
@@ -1055,10 +1076,10 @@ async fn bot_scope_consent() {
 
         // A private bot may be authorized by its owner only.
         alice
-            .update_oauth_application(
-                &app.id,
-                types::ApplicationUpdateRequest::builder().bot_public(Some(false)),
-            )
+            .update_oauth_application()
+            .id(&app.id)
+            .body(types::ApplicationUpdateRequest::builder().bot_public(Some(false)))
+            .send()
             .await
             .unwrap();
         let err = bob.grant_consent(&bot_request()).await.unwrap_err();
@@ -1075,13 +1096,15 @@ async fn bot_scope_consent() {
         assert_eq!(err, fluxer_oauth2::oauth::AuthorizeError::GuildAndChannel);
         let before = emu.count_requests("POST", "/oauth2/authorize/consent");
         let err = alice
-            .provide_oauth2_consent(
+            .provide_oauth2_consent()
+            .body(
                 types::AuthorizeConsentRequest::builder()
                     .client_id(app.id.as_str())
                     .scope("bot")
                     .guild_id(Some("1000000000000000001".try_into().unwrap()))
                     .channel_id(Some("1000000000000000002".try_into().unwrap())),
             )
+            .send()
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");

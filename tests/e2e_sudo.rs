@@ -92,7 +92,13 @@ async fn a_password_user_rotates_the_client_secret_with_the_password() {
         let issued = tokens(&alice, &app, &[Scope::Identify]).await;
         let path = format!("/oauth2/applications/{}/client-secret/reset", app.id);
 
-        let err = alice.reset_client_secret(&app.id, None).await.unwrap_err();
+        let err = alice
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap_err();
         assert_sudo_required(&err, false, NO_METHODS);
         assert!(
             err.to_string().contains("SudoVerification::password"),
@@ -101,25 +107,32 @@ async fn a_password_user_rotates_the_client_secret_with_the_password() {
 
         // A password the server could never accept is refused before sending.
         let err = alice
-            .reset_client_secret(&app.id, Some(&SudoVerification::password("short")))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::password("short")))
+            .send()
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
         assert_eq!(emu.count_requests("POST", &path), 1);
 
         let err = alice
-            .reset_client_secret(
-                &app.id,
-                Some(&SudoVerification::password("not-the-password")),
-            )
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::password("not-the-password")))
+            .send()
             .await
             .unwrap_err();
         assert_field_error(&err, "password", "INVALID_PASSWORD");
 
         let rotated = alice
-            .reset_client_secret(&app.id, Some(&SudoVerification::password(PASSWORD)))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::password(PASSWORD)))
+            .send()
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner();
         let new_secret = rotated.client_secret.expect("the new secret is returned");
         assert_eq!(new_secret.len(), 43);
         assert_ne!(new_secret, app.secret);
@@ -149,7 +162,13 @@ async fn a_password_user_rotates_the_client_secret_with_the_password() {
             .unwrap();
 
         // A password verification returns no sudo-mode token: the next sudo call needs proof again.
-        let err = alice.reset_bot_token(&app.id, None).await.unwrap_err();
+        let err = alice
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap_err();
         assert_sudo_required(&err, false, NO_METHODS);
         assert!(
             sudo_headers(&emu, "POST", &path)
@@ -176,9 +195,19 @@ async fn a_password_user_resets_the_bot_token_and_deletes_the_application() {
         let proof = SudoVerification::password(PASSWORD);
         let app = create_app(&alice, "Doomed app", &[REDIRECT_URI]).await;
         let old_bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
-        old_bot.get_current_user_applications().await.unwrap();
+        old_bot
+            .get_current_user_applications()
+            .send()
+            .await
+            .unwrap();
 
-        let reset = alice.reset_bot_token(&app.id, Some(&proof)).await.unwrap();
+        let reset = alice
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(Some(&proof))
+            .send()
+            .await
+            .unwrap();
         assert_ne!(reset.token, app.bot_token);
         assert!(
             reset
@@ -187,12 +216,17 @@ async fn a_password_user_resets_the_bot_token_and_deletes_the_application() {
                 .starts_with(&format!("{}.", app.id))
         );
         assert_eq!(reset.bot.id.as_str(), app.id);
-        let err = old_bot.get_current_user_applications().await.unwrap_err();
+        let err = old_bot
+            .get_current_user_applications()
+            .send()
+            .await
+            .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::InvalidToken);
         let new_bot = alice.with_credential(Credential::Bot(reset.token.clone()));
         assert_eq!(
             new_bot
                 .get_current_user_applications()
+                .send()
                 .await
                 .unwrap()
                 .id
@@ -204,38 +238,62 @@ async fn a_password_user_resets_the_bot_token_and_deletes_the_application() {
         let carols = SudoVerification::password("carol-password");
         for err in [
             carol
-                .reset_bot_token(&app.id, Some(&carols))
+                .reset_bot_token()
+                .id(&app.id)
+                .sudo(Some(&carols))
+                .send()
                 .await
                 .unwrap_err(),
             carol
-                .delete_oauth_application(&app.id, Some(&carols))
+                .delete_oauth_application()
+                .id(&app.id)
+                .sudo(Some(&carols))
+                .send()
                 .await
                 .unwrap_err(),
         ] {
             assert_api(&err, 403, ApiErrorCode::AccessDenied);
         }
         let err = alice
-            .delete_oauth_application(UNKNOWN_ID, Some(&proof))
+            .delete_oauth_application()
+            .id(UNKNOWN_ID)
+            .sudo(Some(&proof))
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 404, ApiErrorCode::UnknownApplication);
         let err = alice
-            .delete_oauth_application(&app.id, None)
+            .delete_oauth_application()
+            .id(&app.id)
+            .sudo(None)
+            .send()
             .await
             .unwrap_err();
         assert_sudo_required(&err, false, NO_METHODS);
 
         alice
-            .delete_oauth_application(&app.id, Some(&proof))
+            .delete_oauth_application()
+            .id(&app.id)
+            .sudo(Some(&proof))
+            .send()
             .await
             .unwrap();
         assert_api(
-            &alice.get_oauth_application(&app.id).await.unwrap_err(),
+            &alice
+                .get_oauth_application()
+                .id(&app.id)
+                .send()
+                .await
+                .unwrap_err(),
             404,
             ApiErrorCode::UnknownApplication,
         );
         assert_api(
-            &new_bot.get_current_user_applications().await.unwrap_err(),
+            &new_bot
+                .get_current_user_applications()
+                .send()
+                .await
+                .unwrap_err(),
             401,
             ApiErrorCode::InvalidToken,
         );
@@ -248,20 +306,42 @@ async fn a_password_user_resets_the_bot_token_and_deletes_the_application() {
             Some(&OAuthErrorKind::InvalidClient),
             "{err:?}"
         );
-        assert!(alice.list_user_applications().await.unwrap().is_empty());
+        assert!(
+            alice
+                .list_user_applications()
+                .send()
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
         // Malformed ids are refused before sending.
         let before = emu.requests().len();
         assert!(matches!(
-            alice.delete_oauth_application("01", Some(&proof)).await,
+            alice
+                .delete_oauth_application()
+                .id("01")
+                .sudo(Some(&proof))
+                .send()
+                .await,
             Err(Error::InvalidInput { .. })
         ));
         assert!(matches!(
-            alice.reset_bot_token("abc", Some(&proof)).await,
+            alice
+                .reset_bot_token()
+                .id("abc")
+                .sudo(Some(&proof))
+                .send()
+                .await,
             Err(Error::InvalidInput { .. })
         ));
         assert!(matches!(
-            alice.reset_client_secret("", Some(&proof)).await,
+            alice
+                .reset_client_secret()
+                .id("")
+                .sudo(Some(&proof))
+                .send()
+                .await,
             Err(Error::InvalidInput { .. })
         ));
         assert_eq!(emu.requests().len(), before);
@@ -281,26 +361,38 @@ async fn a_totp_user_verifies_once_and_the_sudo_token_carries_the_next_calls() {
         let bot_path = format!("/oauth2/applications/{}/bot/reset-token", app.id);
         let app_path = format!("/oauth2/applications/{}", app.id);
 
-        let err = bob.reset_client_secret(&app.id, None).await.unwrap_err();
+        let err = bob
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap_err();
         assert_sudo_required(&err, true, TOTP_ONLY);
         assert!(err.to_string().contains("SudoVerification::totp"), "{err}");
         // A password is not enough once MFA is on.
         let err = bob
-            .reset_client_secret(&app.id, Some(&SudoVerification::password(PASSWORD)))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::password(PASSWORD)))
+            .send()
             .await
             .unwrap_err();
         assert_sudo_required(&err, true, TOTP_ONLY);
         let err = bob
-            .reset_client_secret(
-                &app.id,
-                Some(&SudoVerification::totp(wrong_code(&emu, &bob_user))),
-            )
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(wrong_code(&emu, &bob_user))))
+            .send()
             .await
             .unwrap_err();
         assert_field_error(&err, "mfa_code", "INVALID_MFA_CODE");
         let before = emu.count_requests("POST", &secret_path);
         let err = bob
-            .reset_client_secret(&app.id, Some(&SudoVerification::totp("")))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp("")))
+            .send()
             .await
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
@@ -308,9 +400,13 @@ async fn a_totp_user_verifies_once_and_the_sudo_token_carries_the_next_calls() {
 
         let code = emu.totp_now(&bob_user);
         let rotated = bob
-            .reset_client_secret(&app.id, Some(&SudoVerification::totp(code.as_str())))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(code.as_str())))
+            .send()
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner();
         assert!(rotated.bot.is_none(), "a rotation answers without the bot");
         let new_secret = rotated.client_secret.expect("the new secret is returned");
         assert_ne!(new_secret, app.secret);
@@ -323,22 +419,46 @@ async fn a_totp_user_verifies_once_and_the_sudo_token_carries_the_next_calls() {
 
         // No new code: the client sends the server's sudo-mode token instead.
         let old_bot = bob.with_credential(Credential::Bot(app.bot_token.clone()));
-        let reset = bob.reset_bot_token(&app.id, None).await.unwrap();
-        let err = old_bot.get_current_user_applications().await.unwrap_err();
+        let reset = bob
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
+        let err = old_bot
+            .get_current_user_applications()
+            .send()
+            .await
+            .unwrap_err();
         assert_api(&err, 401, ApiErrorCode::InvalidToken);
         bob.with_credential(Credential::Bot(reset.token.clone()))
             .get_current_user_applications()
+            .send()
             .await
             .unwrap();
         // With the token held, a wrong proof does no harm: the token is checked first.
         let again = bob
-            .reset_client_secret(&app.id, Some(&SudoVerification::totp("999999")))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp("999999")))
+            .send()
+            .await
+            .unwrap()
+            .into_inner();
+        let new_secret = again.client_secret.expect("the new secret is returned");
+        bob.delete_oauth_application()
+            .id(&app.id)
+            .sudo(None)
+            .send()
             .await
             .unwrap();
-        let new_secret = again.client_secret.expect("the new secret is returned");
-        bob.delete_oauth_application(&app.id, None).await.unwrap();
         assert_api(
-            &bob.get_oauth_application(&app.id).await.unwrap_err(),
+            &bob.get_oauth_application()
+                .id(&app.id)
+                .send()
+                .await
+                .unwrap_err(),
             404,
             ApiErrorCode::UnknownApplication,
         );
@@ -397,26 +517,41 @@ async fn the_sudo_token_is_shared_by_clones_but_not_by_other_credentials() {
         let bob = session(&emu, &bob_user);
         let app = create_app(&bob, "Shared app", &[]).await;
         let code = emu.totp_now(&bob_user);
-        bob.reset_client_secret(&app.id, Some(&SudoVerification::totp(code.as_str())))
+        bob.reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(code.as_str())))
+            .send()
             .await
             .unwrap();
 
         // A client for another credential starts without the token, even for the same user.
         let other_session = bob.with_credential(Credential::session(emu.create_session(&bob_user)));
         let err = other_session
-            .reset_bot_token(&app.id, None)
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
             .await
             .unwrap_err();
         assert_sudo_required(&err, true, TOTP_ONLY);
         // And a TOTP code is good once: the code already used is refused there.
         let err = other_session
-            .reset_bot_token(&app.id, Some(&SudoVerification::totp(code.as_str())))
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(code.as_str())))
+            .send()
             .await
             .unwrap_err();
         assert_field_error(&err, "mfa_code", "INVALID_MFA_CODE");
         // A clone shares it.
         let clone: FluxerClient = bob.clone();
-        clone.reset_bot_token(&app.id, None).await.unwrap();
+        clone
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
     })
     .await;
 }
@@ -429,21 +564,35 @@ async fn after_the_server_expires_the_sudo_token_the_answer_is_sudo_required() {
         let bob = session(&emu, &bob_user);
         let app = create_app(&bob, "Expiring app", &[]).await;
         let bot_path = format!("/oauth2/applications/{}/bot/reset-token", app.id);
-        bob.reset_client_secret(
-            &app.id,
-            Some(&SudoVerification::totp(emu.totp_now(&bob_user))),
-        )
-        .await
-        .unwrap();
-        bob.reset_bot_token(&app.id, None).await.unwrap();
+        bob.reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(emu.totp_now(&bob_user))))
+            .send()
+            .await
+            .unwrap();
+        bob.reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
 
         // Six minutes pass on the server's clock. The client judges the token by the wall clock, so it
         // may still send it; either way the server refuses the call with SUDO_MODE_REQUIRED.
         emu.clock().advance(Duration::from_secs(6 * 60));
-        let err = bob.reset_bot_token(&app.id, None).await.unwrap_err();
+        let err = bob
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap_err();
         assert_sudo_required(&err, true, TOTP_ONLY);
         let err = bob
-            .delete_oauth_application(&app.id, None)
+            .delete_oauth_application()
+            .id(&app.id)
+            .sudo(None)
+            .send()
             .await
             .unwrap_err();
         assert_sudo_required(&err, true, TOTP_ONLY);
@@ -458,13 +607,18 @@ async fn after_the_server_expires_the_sudo_token_the_answer_is_sudo_required() {
         assert_eq!(deletes, vec![None], "the refused token is forgotten");
 
         // A fresh code works again.
-        bob.reset_bot_token(
-            &app.id,
-            Some(&SudoVerification::totp(emu.totp_now(&bob_user))),
-        )
-        .await
-        .unwrap();
-        bob.delete_oauth_application(&app.id, None).await.unwrap();
+        bob.reset_bot_token()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(emu.totp_now(&bob_user))))
+            .send()
+            .await
+            .unwrap();
+        bob.delete_oauth_application()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
     })
     .await;
 }
@@ -480,16 +634,19 @@ async fn a_fresh_proof_is_used_when_the_held_sudo_token_is_stale() {
         let bob_user = emu.bob();
         let bob = session(&emu, &bob_user);
         let app = create_app(&bob, "Skewed app", &[]).await;
-        bob.reset_client_secret(
-            &app.id,
-            Some(&SudoVerification::totp(emu.totp_now(&bob_user))),
-        )
-        .await
-        .unwrap();
+        bob.reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(emu.totp_now(&bob_user))))
+            .send()
+            .await
+            .unwrap();
         emu.clock().advance(Duration::from_secs(6 * 60));
         let code = emu.totp_now(&bob_user);
         let reset = bob
-            .reset_bot_token(&app.id, Some(&SudoVerification::totp(code.as_str())))
+            .reset_bot_token()
+            .id(&app.id)
+            .sudo(Some(&SudoVerification::totp(code.as_str())))
+            .send()
             .await
             .expect("a valid TOTP code passes sudo mode");
         assert_ne!(reset.token, app.bot_token, "the bot token was rotated");
@@ -514,12 +671,23 @@ async fn a_user_with_neither_password_nor_mfa_passes_sudo_mode() {
             totp: false,
         });
         let dave = session(&emu, &dave);
-        let methods = dave.get_sudo_mfa_methods().await.unwrap();
+        let methods = dave.get_sudo_mfa_methods().send().await.unwrap();
         assert!(!methods.has_mfa);
         let app = create_app(&dave, "SSO app", &[]).await;
-        let rotated = dave.reset_client_secret(&app.id, None).await.unwrap();
+        let rotated = dave
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
         assert!(rotated.client_secret.is_some());
-        dave.delete_oauth_application(&app.id, None).await.unwrap();
+        dave.delete_oauth_application()
+            .id(&app.id)
+            .sudo(None)
+            .send()
+            .await
+            .unwrap();
     })
     .await;
 }
@@ -531,13 +699,14 @@ async fn sudo_mfa_methods_and_webauthn_options() {
         let alice = session(&emu, &emu.alice());
         let bob = session(&emu, &emu.bob());
 
-        let a = alice.get_sudo_mfa_methods().await.unwrap();
+        let a = alice.get_sudo_mfa_methods().send().await.unwrap();
         assert!(!a.has_mfa && !a.totp && !a.webauthn, "{a:?}");
-        let b = bob.get_sudo_mfa_methods().await.unwrap();
+        let b = bob.get_sudo_mfa_methods().send().await.unwrap();
         assert!(b.has_mfa && b.totp && !b.webauthn, "{b:?}");
 
         let options = bob
             .get_sudo_webauthn_authentication_options()
+            .send()
             .await
             .unwrap();
         assert_eq!(options.challenge.len(), 43);
@@ -552,7 +721,10 @@ async fn sudo_mfa_methods_and_webauthn_options() {
         let assertion =
             SudoVerification::webauthn(serde_json::Map::new(), options.challenge.clone());
         let err = bob
-            .reset_client_secret(&app.id, Some(&assertion))
+            .reset_client_secret()
+            .id(&app.id)
+            .sudo(Some(&assertion))
+            .send()
             .await
             .unwrap_err();
         assert_api(&err, 400, ApiErrorCode::InvalidFormBody);
@@ -572,9 +744,21 @@ async fn sudo_mfa_methods_and_webauthn_options() {
         let anon = anonymous(&emu);
         let bot = alice.with_credential(Credential::Bot(app.bot_token.clone()));
         for client in [&anon, &bot] {
-            assert_not_accepted(client.get_sudo_mfa_methods().await);
-            assert_not_accepted(client.get_sudo_webauthn_authentication_options().await);
-            assert_not_accepted(client.reset_client_secret(&app.id, None).await);
+            assert_not_accepted(client.get_sudo_mfa_methods().send().await);
+            assert_not_accepted(
+                client
+                    .get_sudo_webauthn_authentication_options()
+                    .send()
+                    .await,
+            );
+            assert_not_accepted(
+                client
+                    .reset_client_secret()
+                    .id(&app.id)
+                    .sudo(None)
+                    .send()
+                    .await,
+            );
         }
         assert_eq!(emu.requests().len(), before);
     })

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, FluxerClientBuilder, RetryPolicy, Secret,
-    oauth::{AuthorizeRequest, AuthorizeUrl, ClientCredentials, Scope, TokenSet},
+    oauth::{AuthorizeRequest, AuthorizeUrl, ClientCredentials, RedirectUri, Scope, TokenSet},
     types,
 };
 use fluxer_oauth2_emulator::{Emulator, RecordedRequest, SeededUser};
@@ -69,16 +69,21 @@ impl App {
 /// Creates an application owned by the session's user, with these redirect URIs registered.
 pub async fn create_app(session: &FluxerClient, name: &str, redirect_uris: &[&str]) -> App {
     let created = session
-        .create_oauth_application(
+        .create_oauth_application()
+        .body(
             types::ApplicationCreateRequest::builder()
                 .name(name)
                 .redirect_uris(Some(
-                    redirect_uris.iter().map(|u| (*u).to_owned()).collect(),
+                    redirect_uris
+                        .iter()
+                        .map(|u| RedirectUri::parse(u).expect("a valid redirect URI"))
+                        .collect::<Vec<_>>(),
                 )),
-            None,
         )
+        .send()
         .await
-        .expect("the application is created");
+        .expect("the application is created")
+        .into_inner();
     App {
         id: created.id.to_string(),
         secret: created
