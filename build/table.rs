@@ -7,6 +7,34 @@ use serde_json::Value;
 
 use crate::spec::{Spec, fail};
 
+/// The request body's fields that carry a secret (`format: password`, or any part of a sudo proof),
+/// through `oneOf` alternatives: the client masks their values in the server's answer to it.
+fn secret_fields(spec: &Spec, op: &crate::spec::Operation) -> Vec<String> {
+    fn collect(spec: &Spec, name: &str, out: &mut Vec<String>, depth: usize) {
+        let Some(schema) = spec.schema(name) else { return };
+        if depth > 4 {
+            return;
+        }
+        for alternative in schema["oneOf"].as_array().into_iter().flatten() {
+            if let Some(r) = alternative["$ref"].as_str() {
+                collect(spec, r.trim_start_matches("#/components/schemas/"), out, depth + 1);
+            }
+        }
+        for (prop, value) in schema["properties"].as_object().into_iter().flatten() {
+            let secret = value["format"].as_str() == Some("password")
+                || crate::calls::SUDO_FIELDS.contains(&prop.as_str());
+            if secret && !out.contains(prop) {
+                out.push(prop.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(name) = op.body_schema() {
+        collect(spec, name, &mut out, 0);
+    }
+    out
+}
+
 pub fn generate(spec: &Spec) -> String {
     let schemes = spec.doc["components"]["securitySchemes"]
         .as_object()
@@ -60,13 +88,14 @@ pub fn generate(spec: &Spec) -> String {
             rows,
             "    OperationSpec {{ id: {id:?}, method: {m:?}, path: {path:?}, accepts: &[{k}], \
              anonymous: {anonymous}, scopes: &{scopes:?}, sudo: {sudo}, single_use: {single}, \
-             ok_status: {ok_status}, ends_session: {ends} }},",
+             ok_status: {ok_status}, ends_session: {ends}, secret_fields: &{secret_fields:?} }},",
             m = op.method.to_uppercase(),
             path = op.path,
             k = kinds.join(", "),
             sudo = op.flag("x-fluxer-sudo"),
             single = op.flag("x-fluxer-single-use"),
             ends = op.flag("x-fluxer-ends-session"),
+            secret_fields = secret_fields(spec, op),
         )
         .expect("writing to a String");
         writeln!(arms, "        {id:?} => Some(&OPERATIONS[{index}]),").expect("writing to a String");

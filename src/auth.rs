@@ -60,6 +60,14 @@ impl Credential {
         }
     }
 
+    /// Everything secret in the credential, for masking the server's answers.
+    pub(crate) fn add_secrets(&self, secrets: &mut crate::mask::RequestSecrets) {
+        match self {
+            Self::Bot(t) | Self::Bearer(t) | Self::Session(t) => secrets.add(t.expose_secret()),
+            Self::Client(c) => secrets.add(c.client_secret().expose_secret()),
+        }
+    }
+
     /// The header value, marked sensitive so that HTTP stacks do not log it; `None` when this
     /// credential sends no header (client credentials that go in the form body).
     pub(crate) fn header_value(&self) -> Option<Result<HeaderValue, String>> {

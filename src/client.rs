@@ -5,7 +5,10 @@ use std::{sync::Arc, time::Duration};
 
 use crate::{
     Credential, Error, generated,
-    hooks::{ClientState, DEFAULT_MAX_RESPONSE_BYTES, Pacer, SESSION_MIN_INTERVAL, Shared},
+    hooks::{
+        ClientState, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, Pacer, SESSION_MIN_INTERVAL,
+        Shared,
+    },
     ratelimit::RetryPolicy,
 };
 
@@ -43,9 +46,11 @@ impl FluxerClient {
     }
 
     /// A client for another credential (or none) on the same connection pool and settings. A sudo-mode
-    /// token is not carried over: it belongs to the user of the original credential.
+    /// token is not carried over: it belongs to the user of the original credential; nor are granted
+    /// scopes ([`FluxerClient::with_token_set`] sets them). What discovery learnt is kept.
     pub fn with_credential(&self, credential: impl Into<Option<Credential>>) -> Self {
-        let inner = ClientState::new(credential.into(), self.api.inner.shared.clone());
+        let mut inner = ClientState::new(credential.into(), self.api.inner.shared.clone());
+        inner.instance.clone_from(&self.api.inner.instance);
         Self {
             api: generated::Client::new_with_client(
                 &self.api.baseurl,
@@ -83,6 +88,7 @@ pub struct FluxerClientBuilder {
     retry: RetryPolicy,
     max_response_bytes: usize,
     http_client: Option<reqwest::Client>,
+    call_timeout: Duration,
 }
 
 impl Default for FluxerClientBuilder {
@@ -96,6 +102,7 @@ impl Default for FluxerClientBuilder {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             http_client: None,
+            call_timeout: DEFAULT_CALL_TIMEOUT,
         }
     }
 }
@@ -120,7 +127,16 @@ impl FluxerClientBuilder {
         self
     }
 
-    /// How long one attempt of a call may take in total (30 s by default).
+    /// The deadline of a whole call: every attempt, every wait for a 429 and every connect retry
+    /// (30 s by default). A call past it fails with [`Error::Transport`] (`TransportKind::Timeout`),
+    /// or with [`Error::RateLimited`] when it would have had to wait out a 429 beyond it.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt of a call may take in total (30 s by default; never more than what is
+    /// left of [`FluxerClientBuilder::call_timeout`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -170,8 +186,13 @@ impl FluxerClientBuilder {
     }
 
     /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a base URL the URL policy refuses, a zero timeout or size cap,
+    /// or a setting the HTTP stack refuses (e.g. a user agent with a line break).
     pub fn build(self) -> Result<FluxerClient, Error> {
         let base_url = checked_base_url(&self.base_url)?;
+        self.check_settings()?;
         install_tls_provider();
         if let Some(http) = self.http_client {
             return Ok(self_built(
@@ -180,7 +201,7 @@ impl FluxerClientBuilder {
                 self.credential,
                 self.retry,
                 self.max_response_bytes,
-                self.timeout,
+                (self.timeout, self.call_timeout),
             ));
         }
         let http = reqwest::Client::builder()
@@ -200,8 +221,34 @@ impl FluxerClientBuilder {
             self.credential,
             self.retry,
             self.max_response_bytes,
-            self.timeout,
+            (self.timeout, self.call_timeout),
         ))
+    }
+}
+
+impl FluxerClientBuilder {
+    /// Refuses settings that would make every call fail, with what to set instead. Large values are
+    /// fine: every sum of durations and counts saturates.
+    fn check_settings(&self) -> Result<(), Error> {
+        let refuse = |message: &str| {
+            Err(Error::InvalidInput {
+                operation: "FluxerClientBuilder::build",
+                message: message.to_owned(),
+            })
+        };
+        if self.timeout.is_zero() {
+            return refuse("timeout is zero, so every call would time out: give a positive duration");
+        }
+        if self.connect_timeout.is_zero() {
+            return refuse("connect_timeout is zero, so no connection could open: give a positive duration");
+        }
+        if self.call_timeout.is_zero() {
+            return refuse("call_timeout is zero, so every call would time out: give a positive duration");
+        }
+        if self.max_response_bytes == 0 {
+            return refuse("max_response_bytes is zero, so no answer could be read: give at least a few KiB");
+        }
+        Ok(())
     }
 }
 
@@ -212,12 +259,13 @@ fn self_built(
     credential: Option<Credential>,
     retry: RetryPolicy,
     max_response_bytes: usize,
-    timeout: Duration,
+    (timeout, call_timeout): (Duration, Duration),
 ) -> FluxerClient {
     let shared = Shared {
         retry,
         max_response_bytes,
         timeout,
+        call_timeout,
         session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
     };
     let inner = ClientState::new(credential, Arc::new(shared));
@@ -240,17 +288,28 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
         operation: "FluxerClientBuilder::base_url",
         message,
     };
-    let url =
-        url::Url::parse(raw).map_err(|e| refuse(format!("{raw:?} is not an absolute URL: {e}")))?;
+    if raw.len() > MAX_URL_BYTES {
+        return Err(refuse(format!(
+            "the base URL is {} bytes long, over the {MAX_URL_BYTES}-byte limit: give the API base only",
+            raw.len()
+        )));
+    }
+    // The URL is not quoted back: it may hold a password or a token pasted by mistake.
+    let url = url::Url::parse(raw)
+        .map_err(|e| refuse(format!("the base URL is not an absolute URL ({e}), e.g. https://api.fluxer.app/v1")))?;
+    let host = url.host_str().unwrap_or_default().chars().take(64).collect::<String>();
     match url.scheme() {
         "https" => {}
         "http" if is_local_host(&url) => {}
         "http" => {
             return Err(refuse(format!(
-                "{raw:?} uses plain http to another machine, which would send credentials in clear: use https"
+                "the base URL uses plain http to {host}, another machine, which would send credentials in clear: use https"
             )));
         }
-        other => return Err(refuse(format!("{raw:?} has scheme {other:?}; use https"))),
+        other => {
+            let other: String = other.chars().take(16).collect();
+            return Err(refuse(format!("the base URL has scheme {other:?}; use https")));
+        }
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refuse(
@@ -259,11 +318,14 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(refuse(format!(
-            "{raw:?} has a query or fragment; give the API base only"
+            "the base URL for {host} has a query or fragment; give the API base only"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
+
+/// The longest base URL accepted.
+pub(crate) const MAX_URL_BYTES: usize = 8 * 1024;
 
 /// Whether the URL's host is this machine: `localhost`, `*.localhost`, or a loopback address.
 pub(crate) fn is_local_host(url: &url::Url) -> bool {

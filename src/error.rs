@@ -22,6 +22,15 @@ pub enum ApiErrorCode {
     MissingOauthScope,
     /// `BOT_IS_PRIVATE`: only the owner may add this bot.
     BotIsPrivate,
+    /// `BOT_ALREADY_IN_GUILD`: the bot is a member of that guild already.
+    BotAlreadyInGuild,
+    /// `MISSING_PERMISSIONS`: the user may not do this in that guild; for a bot invite, the user
+    /// is not in the guild, lacks the right to add bots, or the guild does not exist.
+    MissingPermissions,
+    /// `UNKNOWN_GUILD`: no guild with that id, or the caller is not in it.
+    UnknownGuild,
+    /// `UNKNOWN_MEMBER`: that user is not a member of the guild.
+    UnknownMember,
     /// `UNKNOWN_APPLICATION`: no application has that id.
     UnknownApplication,
     /// `INVALID_FORM_BODY`: a field failed validation; see the field errors.
@@ -47,6 +56,10 @@ impl ApiErrorCode {
             "ACCESS_DENIED" => Self::AccessDenied,
             "MISSING_OAUTH_SCOPE" => Self::MissingOauthScope,
             "BOT_IS_PRIVATE" => Self::BotIsPrivate,
+            "BOT_ALREADY_IN_GUILD" => Self::BotAlreadyInGuild,
+            "MISSING_PERMISSIONS" => Self::MissingPermissions,
+            "UNKNOWN_GUILD" => Self::UnknownGuild,
+            "UNKNOWN_MEMBER" => Self::UnknownMember,
             "UNKNOWN_APPLICATION" => Self::UnknownApplication,
             "INVALID_FORM_BODY" => Self::InvalidFormBody,
             "CAPTCHA_REQUIRED" => Self::CaptchaRequired,
@@ -65,6 +78,10 @@ impl ApiErrorCode {
             Self::AccessDenied => "ACCESS_DENIED",
             Self::MissingOauthScope => "MISSING_OAUTH_SCOPE",
             Self::BotIsPrivate => "BOT_IS_PRIVATE",
+            Self::BotAlreadyInGuild => "BOT_ALREADY_IN_GUILD",
+            Self::MissingPermissions => "MISSING_PERMISSIONS",
+            Self::UnknownGuild => "UNKNOWN_GUILD",
+            Self::UnknownMember => "UNKNOWN_MEMBER",
             Self::UnknownApplication => "UNKNOWN_APPLICATION",
             Self::InvalidFormBody => "INVALID_FORM_BODY",
             Self::CaptchaRequired => "CAPTCHA_REQUIRED",
@@ -73,6 +90,26 @@ impl ApiErrorCode {
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
             Self::Other(code) => code,
         }
+    }
+
+    /// What to do about the code, for the codes where the server's message does not say it.
+    fn advice(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::BotIsPrivate => {
+                "only the application's owner may add a private bot: sign in as the owner, or \
+                 make the bot public (bot_public: true)"
+            }
+            Self::BotAlreadyInGuild => {
+                "the bot is in that guild already: nothing to add (to change its permissions, \
+                 edit its role in the guild)"
+            }
+            Self::MissingPermissions => {
+                "the signed-in user must be in the guild and have the right to add bots there, \
+                 and the guild must exist: check guild_id"
+            }
+            Self::UnknownMember => "that user is not a member of the guild",
+            _ => return None,
+        })
     }
 }
 
@@ -181,8 +218,9 @@ pub enum TransportKind {
 pub enum Error {
     /// The server answered with a Fluxer error body `{code, message, errors}`.
     #[error(
-        "{operation}: the server answered {status} {code}: {message}{}",
-        field_summary(errors)
+        "{operation}: the server answered {status} {code}: {message}{}{}",
+        field_summary(errors),
+        code.advice().map(|a| format!(" ({a})")).unwrap_or_default()
     )]
     Api {
         /// The operation id.
@@ -208,7 +246,10 @@ pub enum Error {
         /// The `error_description`.
         description: Option<String>,
     },
-    /// The access token lacks a scope this call needs.
+    /// The access token lacks a scope this call needs. The server says so (403
+    /// `MISSING_OAUTH_SCOPE`, naming the scope); a client that knows the token's granted scopes
+    /// ([`crate::FluxerClient::with_token_set`], [`crate::oauth::session::TokenManager::client`])
+    /// finds it before sending, and then nothing was sent.
     #[error(
         "{operation}: the access token lacks the `{scope}` scope: ask the user to authorize again with it"
     )]
@@ -218,13 +259,18 @@ pub enum Error {
         /// The scope the server asked for.
         scope: String,
     },
-    /// Rate limited, and the retry budget ran out (or retrying was off).
-    #[error("{operation}: rate limited{} for {retry_after:?}: wait before sending more{}", if *global { " (global limit)" } else { "" }, if *global { "; a session that hits the global limit is revoked by the server" } else { "" })]
+    /// Rate limited, and the retry budget or the call's deadline ran out (or retrying was off, or the
+    /// server's wait was not a usable number).
+    #[error("{operation}: rate limited{}{}: wait before sending more{}", if *global { " (global limit)" } else { "" }, wait_summary(*retry_after, raw_retry_after.as_deref()), if *global { "; a session that hits the global limit is revoked by the server" } else { "" })]
     RateLimited {
         /// The operation id.
         operation: &'static str,
-        /// How long to wait before one more request may go.
+        /// How long to wait before one more request may go (zero when the server's value was not
+        /// usable: see `raw_retry_after`).
         retry_after: Duration,
+        /// The wait as the server sent it, when it was not a usable number of seconds (negative,
+        /// not a number, absurdly large), cut to 32 characters.
+        raw_retry_after: Option<String>,
         /// Whether the global (per user or IP) limit was hit.
         global: bool,
         /// The rate-limit headers of the answer.
@@ -258,6 +304,31 @@ pub enum Error {
         /// The credentials the operation accepts.
         accepted: &'static [CredentialKind],
     },
+    /// The bot permissions value was refused (`invalid_request` with `INVALID_PERMISSIONS_INTEGER`
+    /// or `INVALID_PERMISSIONS_NEGATIVE`, in the OAuth2 error shape).
+    #[error(
+        "{operation}: the permissions value was refused ({description}): send a non-negative decimal integer, such as oauth::Permissions::SEND_MESSAGES.to_string()"
+    )]
+    InvalidPermissions {
+        /// The operation id.
+        operation: &'static str,
+        /// The server's description, e.g. `INVALID_PERMISSIONS_INTEGER`.
+        description: String,
+    },
+    /// The consent needs a `redirect_uri`: the scopes include more than `bot`, or the application
+    /// has `bot_require_code_grant` (the full code grant for its bot).
+    #[error(
+        "{operation}: a redirect_uri is required ({description}): scopes other than bot, and applications with bot_require_code_grant, need a registered redirect URI (BotInvite::redirect_uri)"
+    )]
+    RedirectUriRequired {
+        /// The operation id.
+        operation: &'static str,
+        /// The server's description.
+        description: String,
+    },
+    /// Discovering an instance failed; nothing was configured.
+    #[error(transparent)]
+    Discovery(#[from] crate::discovery::DiscoveryError),
     /// The email or password is wrong; the server does not say which.
     #[error("{operation}: the email or password is wrong (the server does not say which): check both")]
     InvalidLogin {
@@ -373,6 +444,17 @@ pub enum Error {
         /// The server's description.
         description: String,
     },
+    /// The server issues access tokens that expire within the token manager's refresh margin, so
+    /// refreshing would never end; refreshes are held to one per half margin.
+    #[error(
+        "the server issued an access token that lives {lifetime:?}, within the {margin:?} refresh margin: refreshes are held to one per half margin; lower TokenManagerBuilder::refresh_margin or check the server"
+    )]
+    TokenLifetimeTooShort {
+        /// The lifetime of the last pair.
+        lifetime: Duration,
+        /// The manager's refresh margin.
+        margin: Duration,
+    },
     /// The token store failed; the token pair is still held in memory.
     #[error(
         "the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call"
@@ -397,6 +479,7 @@ impl Error {
             | Self::Redirected { status, .. } => Some(*status),
             Self::RateLimited { .. } => Some(429),
             Self::SudoRequired { .. } | Self::MissingScope { .. } => Some(403),
+            Self::InvalidPermissions { .. } | Self::RedirectUriRequired { .. } => Some(400),
             Self::SessionRevoked { .. } => Some(401),
             _ => None,
         }
@@ -423,6 +506,7 @@ fn field_summary(errors: &[FieldError]) -> String {
     if errors.is_empty() {
         return String::new();
     }
+    // The list is already cut short where the error was made (at most a handful, then a count).
     let parts: Vec<String> = errors
         .iter()
         .map(|e| match &e.code {
@@ -457,6 +541,15 @@ fn sudo_advice(has_mfa: bool, methods: &SudoMethods) -> &'static str {
             "call it again with SudoVerification::webauthn (a password is not accepted once MFA is on)"
         }
         (true, false, false) => "the user has MFA but no usable method: verify in the Fluxer app",
+    }
+}
+
+fn wait_summary(wait: Duration, raw: Option<&str>) -> String {
+    match raw {
+        Some(raw) => format!(
+            " (the server asked to wait {raw:?}, which is not a usable number of seconds)"
+        ),
+        None => format!(" for {wait:?}"),
     }
 }
 

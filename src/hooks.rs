@@ -16,6 +16,9 @@ use tracing::Instrument as _;
 
 use crate::{
     Credential,
+    discovery::Instance,
+    mask::RequestSecrets,
+    oauth::scope::{Scope, Scopes},
     operations::{CredentialKind, OperationSpec},
     ratelimit::{RateLimitInfo, RetryPolicy, duration_from_secs},
     sudo::{SUDO_HEADER, SudoCache},
@@ -33,7 +36,12 @@ pub struct ClientState {
     /// revoked the session.
     pub(crate) hit_global_limit: Arc<AtomicBool>,
     /// Set when this session credential logged out: nothing more is sent with it.
-    session_ended: Arc<AtomicBool>,
+    pub(crate) session_ended: Arc<AtomicBool>,
+    /// The scopes a Bearer credential was granted, when known: a call needing another one is
+    /// refused before it is sent.
+    pub(crate) granted_scopes: Option<Scopes>,
+    /// What discovery learnt about the instance, when the client was made by discovery.
+    pub(crate) instance: Option<Arc<Instance>>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -44,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) max_response_bytes: usize,
     /// The total timeout of one attempt.
     pub(crate) timeout: Duration,
+    /// The deadline of a whole call: every attempt and every wait.
+    pub(crate) call_timeout: Duration,
     pub(crate) session_pacer: Pacer,
 }
 
@@ -53,10 +63,14 @@ impl Default for Shared {
             retry: RetryPolicy::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             timeout: Duration::from_secs(30),
+            call_timeout: DEFAULT_CALL_TIMEOUT,
             session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
         }
     }
 }
+
+/// The default deadline of a whole call (every attempt, every wait).
+pub(crate) const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The default cap on a response body: far above any Fluxer OAuth2 answer.
 pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
@@ -76,11 +90,9 @@ pub(crate) struct Pacer {
 }
 
 impl Shared {
-    /// The longest one call can take: every attempt timing out, plus the most the retries wait.
+    /// The longest one call can take: its deadline.
     pub(crate) fn longest_call(&self) -> Duration {
-        self.timeout
-            .saturating_mul(self.retry.max_retries.saturating_add(1))
-            .saturating_add(self.retry.max_total_wait)
+        self.call_timeout
     }
 }
 
@@ -117,8 +129,23 @@ impl ClientState {
             sudo: SudoCache::default(),
             hit_global_limit: Arc::default(),
             session_ended: Arc::default(),
+            granted_scopes: None,
+            instance: None,
             shared,
         }
+    }
+
+    /// The first scope `op` needs that the Bearer credential was not granted, when the granted
+    /// scopes are known.
+    fn missing_scope(&self, op: &OperationSpec) -> Option<&'static str> {
+        if self.kind() != Some(CredentialKind::Bearer) {
+            return None;
+        }
+        let granted = self.granted_scopes.as_ref()?;
+        op.scopes
+            .iter()
+            .copied()
+            .find(|scope| !granted.contains(&Scope::Other((*scope).to_owned())))
     }
 
     /// The kind of credential held, if any.
@@ -128,12 +155,21 @@ impl ClientState {
 
     /// The one place a header is chosen: the credential's, when the operation takes it; none when the
     /// operation may go without; otherwise the refusal, said as [`crate::Error::CredentialNotAccepted`]
-    /// says it (the error conversion reads it back).
+    /// says it (the error conversion reads it back). A Bearer credential whose granted scopes are
+    /// known is refused, as [`crate::Error::MissingScope`] says it, when it lacks one the operation
+    /// needs.
     fn authorization(&self, op: &OperationSpec) -> Result<Option<HeaderValue>, String> {
         let kind = self.kind();
         if kind.is_some_and(|k| op.accepts.contains(&k)) {
             if kind == Some(CredentialKind::Session) && self.session_ended.load(Ordering::Relaxed) {
                 return Err(crate::Error::SessionEnded { operation: op.id }.to_string());
+            }
+            if let Some(scope) = self.missing_scope(op) {
+                return Err(crate::Error::MissingScope {
+                    operation: op.id,
+                    scope: scope.to_owned(),
+                }
+                .to_string());
             }
             return match &self.header {
                 Some(Ok(value)) => Ok(Some(value.clone())),
@@ -229,6 +265,11 @@ impl crate::generated::Client {
         let is_sudo = op.is_some_and(|op| op.sudo);
         let ends_session = is_session && op.is_some_and(|op| op.ends_session);
         let started = Instant::now();
+        let deadline = started.checked_add(shared.call_timeout);
+        let remaining = || deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        // What the answer may echo: the secret values of this request, kept only as cheap references
+        // (the header values are shared bytes; the body is copied only when it has secret fields).
+        let echo = Echo::of(&request, op);
         let mut waited = Duration::ZERO;
         let mut attempt: u32 = 0;
         // A copy is made only while a retry is still possible; the body is `Bytes`, so the copy shares
@@ -240,24 +281,30 @@ impl crate::generated::Client {
             let copy = (attempt <= shared.retry.max_retries)
                 .then(|| original.try_clone())
                 .flatten();
-            let (to_send, can_retry) = match copy {
+            let (mut to_send, can_retry) = match copy {
                 Some(copy) => (copy, true),
                 None => (request.take().expect("kept until the last attempt"), false),
             };
             if is_session {
                 shared.session_pacer.wait().await;
             }
+            // Each attempt gets what is left of the call's deadline, at most the attempt timeout.
+            if let Some(left) = remaining() {
+                *to_send.timeout_mut() = Some(left.min(shared.timeout).max(Duration::from_millis(1)));
+            }
             let response = match self.client().execute(to_send).await {
                 Ok(response) => response,
                 Err(err) => {
                     // Nothing reached the server when the connection could not be opened: safe to retry.
+                    let fits = remaining().is_none_or(|left| CONNECT_RETRY_DELAY < left);
                     let retry = can_retry
                         && err.is_connect()
-                        && waited + CONNECT_RETRY_DELAY <= shared.retry.max_total_wait;
+                        && fits
+                        && waited.saturating_add(CONNECT_RETRY_DELAY) <= shared.retry.max_total_wait;
                     tracing::debug!(attempt, error = %err, retry, "request failed");
                     if retry {
                         tokio::time::sleep(CONNECT_RETRY_DELAY).await;
-                        waited += CONNECT_RETRY_DELAY;
+                        waited = waited.saturating_add(CONNECT_RETRY_DELAY);
                         continue;
                     }
                     return Err(err);
@@ -276,32 +323,34 @@ impl crate::generated::Client {
             if ends_session && status.is_success() {
                 state.session_ended.store(true, Ordering::Relaxed);
             }
-            let response = match status {
+            let mut response = match status {
                 StatusCode::TOO_MANY_REQUESTS => {
                     let (response, json) = read_json(response, shared.max_response_bytes).await?;
                     let rate_limit = RateLimitInfo::from_headers(response.headers());
                     let field = |name: &str| json.as_ref().and_then(|v| v.get(name));
-                    let wait = field("retry_after")
-                        .and_then(serde_json::Value::as_f64)
-                        .and_then(duration_from_secs)
-                        .or_else(|| rate_limit.as_ref().and_then(|h| h.retry_after))
-                        .unwrap_or(Duration::from_secs(1));
+                    let asked = RetryAfter::read(field("retry_after"), rate_limit.as_ref());
                     let global = rate_limit.as_ref().is_some_and(|r| r.global)
                         || field("global").and_then(serde_json::Value::as_bool) == Some(true);
                     if global && is_session {
                         state.hit_global_limit.store(true, Ordering::Relaxed);
                     }
-                    let retry = can_retry && waited + wait <= shared.retry.max_total_wait;
+                    // Retry only a sane wait that fits in both the retry budget and the deadline.
+                    let wait = asked.usable();
+                    let retry = can_retry
+                        && wait.is_some_and(|wait| {
+                            waited.saturating_add(wait) <= shared.retry.max_total_wait
+                                && remaining().is_none_or(|left| wait < left)
+                        });
                     tracing::debug!(
                         attempt,
-                        wait_ms = wait.as_millis() as u64,
+                        wait_ms = wait.map(|w| w.as_millis() as u64),
                         global,
                         retry,
                         "rate limited"
                     );
-                    if retry {
+                    if let (true, Some(wait)) = (retry, wait) {
                         tokio::time::sleep(wait).await;
-                        waited += wait;
+                        waited = waited.saturating_add(wait);
                         continue;
                     }
                     response
@@ -316,11 +365,102 @@ impl crate::generated::Client {
                 }
                 _ => limit_body(response, shared.max_response_bytes),
             };
+            if !status.is_success() {
+                // Only an error answer is turned into text for a person: give it the secrets to mask.
+                response.extensions_mut().insert(echo.secrets(state));
+            }
             let span = tracing::Span::current();
             span.record("status", status.as_u16());
             span.record("attempts", attempt);
             span.record("duration_ms", started.elapsed().as_millis() as u64);
             return Ok(response);
+        }
+    }
+}
+
+/// What a request carried that its answer may echo back.
+struct Echo {
+    authorization: Option<HeaderValue>,
+    sudo: Option<HeaderValue>,
+    body: Option<bytes::Bytes>,
+    fields: &'static [&'static str],
+}
+
+impl Echo {
+    fn of(request: &reqwest::Request, op: Option<&'static OperationSpec>) -> Self {
+        let fields = op.map_or(&[][..], |op| op.secret_fields);
+        Self {
+            authorization: request.headers().get(reqwest::header::AUTHORIZATION).cloned(),
+            sudo: request.headers().get(SUDO_HEADER).cloned(),
+            body: (!fields.is_empty())
+                .then(|| request.body().and_then(reqwest::Body::as_bytes))
+                .flatten()
+                .map(bytes::Bytes::copy_from_slice),
+            fields,
+        }
+    }
+
+    /// The secret values, in every form an answer could echo them.
+    fn secrets(&self, state: &ClientState) -> RequestSecrets {
+        let mut secrets = RequestSecrets::default();
+        let text = |v: &HeaderValue| v.to_str().ok().map(str::to_owned);
+        if let Some(value) = self.authorization.as_ref().and_then(text) {
+            secrets.add_authorization(&value);
+        }
+        if let Some(value) = self.sudo.as_ref().and_then(text) {
+            secrets.add(&value);
+        }
+        if let Some(credential) = &state.credential {
+            credential.add_secrets(&mut secrets);
+        }
+        if let Some(body) = &self.body {
+            secrets.add_body_fields(body, self.fields);
+        }
+        secrets
+    }
+}
+
+/// A 429's wait as the server said it: in the body (`retry_after`, seconds) or the `Retry-After`
+/// header.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RetryAfter {
+    /// The value as sent, when one was sent (cut short).
+    pub(crate) raw: Option<String>,
+    /// The wait, when the value is a finite, non-negative number of seconds below a billion.
+    pub(crate) wait: Option<Duration>,
+}
+
+impl RetryAfter {
+    pub(crate) fn read(body: Option<&serde_json::Value>, headers: Option<&RateLimitInfo>) -> Self {
+        if let Some(value) = body {
+            let raw: String = match value {
+                serde_json::Value::String(s) => s.chars().take(32).collect(),
+                other => other.to_string().chars().take(32).collect(),
+            };
+            return Self {
+                wait: value.as_f64().and_then(duration_from_secs),
+                raw: Some(raw),
+            };
+        }
+        match headers {
+            Some(info) if info.retry_after_raw.is_some() => Self {
+                raw: info.retry_after_raw.clone(),
+                wait: info.retry_after,
+            },
+            _ => Self {
+                raw: None,
+                wait: None,
+            },
+        }
+    }
+
+    /// The wait to honour: the server's, or one second when it said nothing (a proxy's page);
+    /// `None` when what it said is unusable (negative, not a number, absurdly large).
+    pub(crate) fn usable(&self) -> Option<Duration> {
+        match (&self.raw, self.wait) {
+            (_, Some(wait)) => Some(wait),
+            (None, None) => Some(Duration::from_secs(1)),
+            (Some(_), None) => None,
         }
     }
 }

@@ -61,6 +61,8 @@ pub struct OperationSpec {
     pub ok_status: u16,
     /// Whether a success ends the session that sent it (logout).
     pub ends_session: bool,
+    /// The request body's fields that carry a secret: their values are masked in the answer.
+    pub secret_fields: &'static [&'static str],
 }
 
 impl OperationSpec {

@@ -24,11 +24,13 @@ pub struct RateLimitInfo {
     pub global: bool,
     /// `Retry-After`, whole seconds rounded up.
     pub retry_after: Option<Duration>,
+    /// `Retry-After` as sent (at most 32 characters), also when it is not a usable number.
+    pub retry_after_raw: Option<String>,
 }
 
 impl RateLimitInfo {
     /// Reads the headers; `None` when the answer carries none of them.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
         // Most answers carry none: skip the lookups.
         let any = headers
             .keys()
@@ -53,6 +55,7 @@ impl RateLimitInfo {
             scope: text("x-ratelimit-scope").map(str::to_owned),
             global: text("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true")),
             retry_after: seconds("retry-after"),
+            retry_after_raw: text("retry-after").map(|v| v.chars().take(32).collect()),
         };
         (info != Self::default()).then_some(info)
     }

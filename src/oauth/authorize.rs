@@ -79,6 +79,10 @@ impl Prompt {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UrlError {
+    /// It holds a control character (CR, LF, TAB, …) or white space, which URL parsing would drop
+    /// or encode, so that the URI sent would not be the one given.
+    #[error("it holds white space or a control character; remove it (encode a space as %20)")]
+    ControlOrSpace,
     /// It does not parse as an absolute URL.
     #[error(
         "it is not an absolute URL ({0}); give the full form, such as `https://app.example/callback`"
@@ -300,6 +304,11 @@ pub enum AuthorizeError {
     /// `permissions` is not a decimal number.
     #[error("permissions must be a non-negative decimal number, such as \"2048\"")]
     InvalidPermissions,
+    /// Scopes other than `bot` were asked for without a redirect URI: the server needs one then.
+    #[error(
+        "scopes other than bot need a redirect URI (the code comes back to it): set BotInvite::redirect_uri"
+    )]
+    RedirectUriRequired,
     /// An empty state was given.
     #[error("the state is empty; leave .state() out to get a random one")]
     EmptyState,
@@ -344,7 +353,8 @@ pub enum AuthorizeError {
 pub struct AuthorizeUrl {
     api_base: String,
     client_id: String,
-    redirect_uri: String,
+    /// `None` only for a bot invite without the code grant (see `crate::oauth::bot::BotInvite`).
+    redirect_uri: Option<String>,
     scopes: Scopes,
     state: Option<CsrfState>,
     pkce: Option<PkceMethod>,
@@ -366,7 +376,7 @@ impl AuthorizeUrl {
         Self {
             api_base: api_base.to_owned(),
             client_id: client_id.to_owned(),
-            redirect_uri: redirect_uri.to_owned(),
+            redirect_uri: Some(redirect_uri.to_owned()),
             scopes: Scopes::new(),
             state: None,
             pkce: Some(PkceMethod::S256),
@@ -443,13 +453,32 @@ impl AuthorizeUrl {
         self
     }
 
+    /// The permissions requested for the bot, as named flags (or raw bits).
+    ///
+    /// ```
+    /// use fluxer_oauth2::oauth::{AuthorizeUrl, Permissions, Scope};
+    ///
+    /// let request = AuthorizeUrl::new(fluxer_oauth2::DEFAULT_BASE_URL, "1574449618593251330", "https://app.example/cb")
+    ///     .scopes([Scope::Identify, Scope::Bot])
+    ///     .guild_id("1574449618593251331")
+    ///     .bot_permissions(Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES)
+    ///     .build()?;
+    /// assert!(request.url.as_str().contains("&permissions=3072"));
+    /// # Ok::<(), fluxer_oauth2::oauth::AuthorizeError>(())
+    /// ```
+    pub fn bot_permissions(mut self, permissions: crate::oauth::bot::Permissions) -> Self {
+        self.permissions = Some(permissions.to_string());
+        self
+    }
+
     /// The permissions bitfield as a decimal string, for values beyond `u64`.
     pub fn permissions_decimal(mut self, permissions: impl Into<String>) -> Self {
         self.permissions = Some(permissions.into());
         self
     }
 
-    /// Sets `disable_guild_select`.
+    /// Sets `disable_guild_select`: `true` locks the guild picker of the consent page to
+    /// [`guild_id`](Self::guild_id).
     pub fn disable_guild_select(mut self, disable: bool) -> Self {
         self.disable_guild_select = Some(disable);
         self
@@ -467,6 +496,29 @@ impl AuthorizeUrl {
     /// # Errors
     /// [`AuthorizeError`] names the first parameter that is wrong.
     pub fn build(self) -> Result<AuthorizeRequest, AuthorizeError> {
+        let parts = self.build_parts()?;
+        let redirect_uri = parts
+            .redirect_uri
+            .expect("AuthorizeUrl::new always has a redirect URI");
+        Ok(AuthorizeRequest {
+            url: parts.url,
+            state: parts.state,
+            pkce_verifier: parts.pkce_verifier,
+            redirect_uri,
+        })
+    }
+
+    /// A builder without a redirect URI, for a bot invite that does not use the code grant.
+    pub(crate) fn without_redirect(api_base: &str, client_id: &str) -> Self {
+        Self {
+            redirect_uri: None,
+            ..Self::new(api_base, client_id, "")
+        }
+    }
+
+    /// Checks everything and builds the URL; without a redirect URI, only `bot` may be asked for,
+    /// and neither `response_type` nor PKCE is sent (no code is meant to be exchanged).
+    pub(crate) fn build_parts(self) -> Result<AuthorizeParts, AuthorizeError> {
         if !is_snowflake(&self.client_id) {
             return Err(AuthorizeError::InvalidClientId);
         }
@@ -484,8 +536,13 @@ impl AuthorizeUrl {
         if scope.len() > MAX_PARAM_LEN {
             return Err(AuthorizeError::ScopeTooLong { len: scope.len() });
         }
-        let redirect_uri =
-            RedirectUri::parse(&self.redirect_uri).map_err(AuthorizeError::RedirectUri)?;
+        let redirect_uri = match &self.redirect_uri {
+            Some(raw) => Some(RedirectUri::parse(raw).map_err(AuthorizeError::RedirectUri)?),
+            None if self.scopes.iter().any(|s| *s != Scope::Bot) => {
+                return Err(AuthorizeError::RedirectUriRequired);
+            }
+            None => None,
+        };
         let mut url = match &self.web_page {
             Some(page) => web_page_url(page).map_err(AuthorizeError::WebPage)?,
             None => api_authorize_url(&self.api_base).map_err(AuthorizeError::ApiBase)?,
@@ -513,7 +570,7 @@ impl AuthorizeUrl {
             }
             None => CsrfState::generate(),
         };
-        let pkce = self.pkce.map(|method| {
+        let pkce = self.pkce.filter(|_| redirect_uri.is_some()).map(|method| {
             let verifier = self.pkce_verifier.unwrap_or_else(PkceVerifier::generate);
             let challenge = verifier.challenge(method);
             (verifier, challenge)
@@ -521,9 +578,13 @@ impl AuthorizeUrl {
 
         let mut query = Query(url.query().unwrap_or_default().to_owned());
         query.push("client_id", &self.client_id);
-        query.push("response_type", "code");
-        query.push("scope", &scope);
-        query.push("redirect_uri", redirect_uri.as_registered());
+        if let Some(redirect_uri) = &redirect_uri {
+            query.push("response_type", "code");
+            query.push("scope", &scope);
+            query.push("redirect_uri", redirect_uri.as_registered());
+        } else {
+            query.push("scope", &scope);
+        }
         query.push("state", state.expose_secret());
         if let Some(prompt) = self.prompt {
             query.push("prompt", prompt.as_str());
@@ -549,13 +610,22 @@ impl AuthorizeUrl {
         }
         url.set_query(Some(&query.0));
 
-        Ok(AuthorizeRequest {
+        Ok(AuthorizeParts {
             url,
             state,
             pkce_verifier: pkce.map(|(verifier, _)| verifier),
             redirect_uri,
         })
     }
+}
+
+/// What [`AuthorizeUrl::build_parts`] makes: an [`AuthorizeRequest`] whose redirect URI may be
+/// absent.
+pub(crate) struct AuthorizeParts {
+    pub(crate) url: Url,
+    pub(crate) state: CsrfState,
+    pub(crate) pkce_verifier: Option<PkceVerifier>,
+    pub(crate) redirect_uri: Option<RedirectUri>,
 }
 
 /// A built authorize URL and what the app must keep in the user's session to finish the flow:
@@ -636,6 +706,9 @@ fn check_snowflake(id: &Option<String>, err: AuthorizeError) -> Result<(), Autho
 /// Parses an absolute http(s) URL and applies the server's transport rule: https, or http only for
 /// `localhost`, `*.localhost` and IP literals. Credentials are refused.
 fn parse_web_url(raw: &str) -> Result<Url, UrlError> {
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(UrlError::ControlOrSpace);
+    }
     let url = Url::parse(raw).map_err(UrlError::Unparseable)?;
     match url.scheme() {
         "https" => {}

@@ -72,12 +72,16 @@ const MAX_SAVE_ROUNDS: usize = 4;
 ///     .await?;
 ///
 /// // A typed call: refreshed ahead of expiry, and once more (with one retry) after a 401.
-/// let me = manager.call(|c| async move { c.get_oauth2_userinfo().await }).await?;
+/// let me = manager.call(|c| async move { c.get_current_user().send().await }).await?;
 /// println!("signed in as {}", me.username);
 ///
-/// // Any other endpoint that takes the access token.
-/// let guilds: serde_json::Value = manager.get_json("/users/@me/guilds").await?;
-/// # let _ = guilds;
+/// // A client for several calls; it knows the granted scopes.
+/// let guilds = manager.client().await?.list_current_user_guilds().send().await?;
+/// println!("in {} guilds", guilds.len());
+///
+/// // An endpoint the spec does not have, through the untyped escape hatch.
+/// let roles: serde_json::Value = manager.get_json("/guilds/1574449618593251330/roles").await?;
+/// # let _ = roles;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -141,7 +145,9 @@ impl TokenManagerBuilder {
                 }
                 ttl
             }
-            None => (longest + Duration::from_secs(10)).max(DEFAULT_LEASE_TTL),
+            None => longest
+                .saturating_add(Duration::from_secs(10))
+                .max(DEFAULT_LEASE_TTL),
         };
         let stored = self.store.load().await?;
         let state = match (stored, self.initial) {
@@ -223,10 +229,22 @@ impl TokenManager {
         self.current().await.map(|(token, _)| token)
     }
 
-    /// A [`FluxerClient`] that sends the current access token (on the same connection pool).
+    /// A [`FluxerClient`] that sends a valid access token (refreshed first when it was expiring),
+    /// on the same connection pool, and knows the scopes the token was granted: every typed call
+    /// of the spec is available on it, and one that needs a scope the user did not grant fails
+    /// with [`Error::MissingScope`] before anything is sent.
     ///
-    /// The client does not refresh anything: prefer [`TokenManager::call`] for calls that should
-    /// survive a refused token.
+    /// The client does not refresh anything itself: take a new one for later calls, or use
+    /// [`TokenManager::call`] for calls that should survive a refused token.
+    ///
+    /// ```no_run
+    /// # async fn demo(manager: fluxer_oauth2::oauth::session::TokenManager) -> Result<(), fluxer_oauth2::Error> {
+    /// let user = manager.client().await?;
+    /// let me = user.get_current_user().send().await?;
+    /// let guilds = user.list_current_user_guilds().with_counts(true).send().await?;
+    /// println!("{} is in {} guilds", me.username, guilds.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn client(&self) -> Result<FluxerClient, Error> {
         let token = self.access_token().await?;
         Ok(self.bearer_client(token))
@@ -240,8 +258,8 @@ impl TokenManager {
     ///
     /// ```no_run
     /// # async fn demo(manager: fluxer_oauth2::oauth::session::TokenManager) -> Result<(), fluxer_oauth2::Error> {
-    /// let me = manager.call(|c| async move { c.get_oauth2_userinfo().await }).await?;
-    /// let grant = manager.call(|c| async move { c.get_current_user_oauth2().await }).await?;
+    /// let me = manager.call(|c| async move { c.get_oauth2_userinfo().send().await }).await?;
+    /// let grant = manager.call(|c| async move { c.get_current_user_oauth2().send().await }).await?;
     /// # let _ = (me, grant);
     /// # Ok(()) }
     /// ```
@@ -338,8 +356,16 @@ impl TokenManager {
         Ok(())
     }
 
+    /// A client sending `token`, knowing its granted scopes when it is the current token.
     fn bearer_client(&self, token: Secret) -> FluxerClient {
-        self.inner.client.with_credential(Credential::bearer(token))
+        let scopes = {
+            let state = self.inner.read();
+            (state.tokens.access_token == token).then(|| state.tokens.scopes())
+        };
+        match scopes {
+            Some(scopes) => self.inner.client.with_scoped_bearer(token, scopes),
+            None => self.inner.client.with_credential(Credential::bearer(token)),
+        }
     }
 
     /// A valid access token and the generation it belongs to.
@@ -469,6 +495,8 @@ struct State {
     refused: Option<String>,
     /// The refresh token was refused and the store has nothing newer: the user must authorize again.
     dead: Option<String>,
+    /// When this manager last refreshed (its clock): refreshes are held to one per half margin.
+    refreshed_at: Option<std::time::SystemTime>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -487,6 +515,7 @@ impl State {
             unsaved,
             refused: None,
             dead: None,
+            refreshed_at: None,
         }
     }
 }
@@ -634,6 +663,23 @@ impl Inner {
             (state.tokens.clone(), state.version)
         };
         let sent_at = self.clock.now();
+        // A server that issues pairs already inside the margin (expires_in <= 0, or absurd) would
+        // have every call refresh: hold refreshes to one per half margin and say why.
+        let last = self.read().refreshed_at;
+        if let Some(last) = last
+            && last
+                .checked_add(self.margin / 2)
+                .is_some_and(|next| sent_at < next)
+        {
+            return (
+                Err(Error::TokenLifetimeTooShort {
+                    lifetime: base.expires_in,
+                    margin: self.margin,
+                }),
+                false,
+            );
+        }
+        self.write().refreshed_at = Some(sent_at);
         tracing::debug!(version = base_version, "refreshing the token pair");
         match self
             .client

@@ -63,6 +63,11 @@ impl ClientCredentials {
         &self.client_id
     }
 
+    /// The client secret.
+    pub(crate) fn client_secret(&self) -> &Secret {
+        &self.client_secret
+    }
+
     /// How the credentials are sent.
     pub fn auth(&self) -> ClientAuth {
         self.auth
@@ -98,6 +103,10 @@ impl ClientCredentials {
     }
 }
 
+/// The longest access-token lifetime taken at its word (Fluxer issues 7 days); a longer one is read
+/// as "expires now".
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(366 * 86_400);
+
 /// A user's tokens, as the token endpoint issued them, with an absolute expiry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TokenSet {
@@ -117,8 +126,16 @@ pub struct TokenSet {
 
 impl TokenSet {
     /// Builds a set from the endpoint's answer, received at `now`.
+    ///
+    /// An `expires_in` that is zero, negative or absurd (over [`MAX_TOKEN_LIFETIME`]) is read as
+    /// "expires now": a refresh follows, and [`crate::oauth::session::TokenManager`] holds those to
+    /// one per half refresh margin.
     pub fn from_response(response: types::OAuth2TokenResponse, now: SystemTime) -> Self {
-        let expires_in = Duration::from_secs(response.expires_in.max(0) as u64);
+        let expires_in = u64::try_from(response.expires_in)
+            .ok()
+            .map(Duration::from_secs)
+            .filter(|d| *d <= MAX_TOKEN_LIFETIME)
+            .unwrap_or(Duration::ZERO);
         Self {
             access_token: response.access_token,
             refresh_token: response.refresh_token,
@@ -132,9 +149,11 @@ impl TokenSet {
         }
     }
 
-    /// Whether the access token expires within `margin` of `now`.
+    /// Whether the access token expires within `margin` of `now` (always, for a margin that reaches
+    /// past the end of time).
     pub fn expires_within(&self, margin: Duration, now: SystemTime) -> bool {
-        self.expires_at <= now + margin
+        now.checked_add(margin)
+            .is_none_or(|limit| self.expires_at <= limit)
     }
 
     /// Whether a scope was granted.
@@ -293,9 +312,29 @@ impl FluxerClient {
             .body(request)
             .send()
             .await?;
-        Ok(TokenSet::from_response(
-            response.into_inner(),
-            SystemTime::now(),
-        ))
+        let response = response.into_inner();
+        // A token that cannot go in a header would make every later call fail before sending:
+        // refuse it here, so that a token manager keeps the pair it has and saves nothing.
+        for (name, token) in [
+            ("access_token", &response.access_token),
+            ("refresh_token", &response.refresh_token),
+        ] {
+            let sendable = !token.is_empty()
+                && token
+                    .expose_secret()
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic());
+            if !sendable {
+                return Err(Error::Decode {
+                    operation: "exchange_oauth2_token",
+                    status: 200,
+                    message: format!(
+                        "the {name} is empty or holds characters that cannot be sent in a header"
+                    ),
+                    snippet: String::new(),
+                });
+            }
+        }
+        Ok(TokenSet::from_response(response, SystemTime::now()))
     }
 }
