@@ -376,7 +376,12 @@ pub(crate) fn from_body(
     }
     // Every piece of text below comes from the server: masked, escaped and cut from here on.
     let body = types::ErrorBody {
-        code: body.code.map(|c| text(&c, 64)),
+        // A code this crate names is a fixed value and stays as sent (a long one such as
+        // `BOT_ALREADY_IN_GUILD` would otherwise look like a token); only unknown codes are masked.
+        code: body.code.map(|c| match ApiErrorCode::parse(&c) {
+            ApiErrorCode::Other(_) => text(&c, 64),
+            known => known.as_str().to_owned(),
+        }),
         message: body.message.map(|m| text(&m, mask::MAX_TEXT_BYTES)),
         error: body.error.map(|e| text(&e, 64)),
         error_description: body

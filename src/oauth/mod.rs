@@ -2,6 +2,7 @@
 
 pub mod authorize;
 mod bearer;
+pub mod bot;
 pub mod callback;
 pub mod clock;
 pub mod consent;
@@ -18,6 +19,7 @@ pub mod token;
 pub use authorize::{
     AuthorizeError, AuthorizeRequest, AuthorizeUrl, CsrfState, Prompt, RedirectUri, UrlError,
 };
+pub use bot::{BotInvite, BotInviteRequest, Permissions, PermissionsError};
 pub use callback::{Callback, CallbackError, OAuthCallbackError};
 pub use pkce::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
 pub use scope::{Scope, ScopeError, Scopes};

@@ -259,6 +259,64 @@ impl<'de> Deserialize<'de> for Scopes {
     }
 }
 
+impl crate::oauth::TokenSet {
+    /// The granted scopes ([`TokenSet::scope`](crate::oauth::TokenSet::scope) parsed); a name
+    /// that is not a valid scope token is skipped.
+    ///
+    /// ```
+    /// use fluxer_oauth2::oauth::{Scope, TokenSet};
+    ///
+    /// # let mut tokens = TokenSet::from_response(
+    /// #     serde_json::from_str(r#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":60,"scope":""}"#).unwrap(),
+    /// #     std::time::SystemTime::now(),
+    /// # );
+    /// tokens.scope = "identify guilds".to_owned();
+    /// assert!(tokens.scopes().contains(&Scope::Guilds));
+    /// assert!(!tokens.scopes().contains(&Scope::Email));
+    /// ```
+    pub fn scopes(&self) -> Scopes {
+        self.scope
+            .split(|c: char| c.is_whitespace() || c == '+')
+            .filter_map(|piece| piece.parse().ok())
+            .collect()
+    }
+}
+
+impl crate::FluxerClient {
+    /// A client on the same pool that sends the token set's access token and knows the scopes it
+    /// was granted: a call needing another scope fails with [`crate::Error::MissingScope`] before
+    /// anything is sent.
+    ///
+    /// ```
+    /// # async fn demo(client: fluxer_oauth2::FluxerClient, tokens: fluxer_oauth2::oauth::TokenSet) {
+    /// // Granted `identify` only:
+    /// let user = client.with_token_set(&tokens);
+    /// let err = user.list_current_user_guilds().send().await.unwrap_err();
+    /// assert!(matches!(err, fluxer_oauth2::Error::MissingScope { .. }));
+    /// # }
+    /// ```
+    pub fn with_token_set(&self, tokens: &crate::oauth::TokenSet) -> crate::FluxerClient {
+        self.with_scoped_bearer(tokens.access_token.clone(), tokens.scopes())
+    }
+
+    /// A client on the same pool that sends `access_token` and knows the scopes it was granted
+    /// (see [`FluxerClient::with_token_set`](crate::FluxerClient::with_token_set)).
+    pub fn with_scoped_bearer(
+        &self,
+        access_token: impl Into<crate::Secret>,
+        scopes: Scopes,
+    ) -> crate::FluxerClient {
+        let mut client = self.with_credential(crate::Credential::Bearer(access_token.into()));
+        client.api.inner.granted_scopes = Some(scopes);
+        client
+    }
+
+    /// The scopes the client's access token was granted, when the client knows them.
+    pub fn granted_scopes(&self) -> Option<&Scopes> {
+        self.api.inner.granted_scopes.as_ref()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
