@@ -113,8 +113,9 @@ impl Discovery {
         self
     }
 
-    /// Whether the API base is asked for the document before it is used (on by default). Turned
-    /// off, discovery makes one request, and a wrong advertised address shows only on the first call.
+    /// Whether the API base is asked for the document before it is used (on by default; skipped
+    /// when it is the instance address itself). Turned off, discovery makes one request, and a
+    /// wrong advertised address shows only on the first call.
     pub fn verify_api(mut self, verify: bool) -> Self {
         self.verify_api = verify;
         self
@@ -458,7 +459,8 @@ impl FluxerClientBuilder {
         })
         .await??;
         let instance = resolve(&instance_url, document, &discovery)?;
-        if discovery.verify_api {
+        // The API base answered already when the document came from it.
+        if discovery.verify_api && instance.api_base != instance_url {
             let api_base = instance.api_base.clone();
             let overridden = instance.api_base_overridden;
             let checked = bounded(&instance_url, discovery.timeout, async {

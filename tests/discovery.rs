@@ -551,6 +551,11 @@ async fn the_emulator_is_discovered_from_its_api_base_or_its_root() {
                 .await
                 .unwrap();
             assert_eq!(client.base_url(), emu.base_url());
+            // From the API base itself the document is all it takes; from the root, the API base
+            // is checked too.
+            let documents = common::emulator::requests_to(&emu, "GET", "/.well-known/fluxer").len();
+            assert_eq!(documents, if start == emu.base_url() { 1 } else { 2 });
+            emu.clear_requests();
             let me = client.get_current_user().send().await.unwrap();
             assert_eq!(me.id.as_str(), alice.id);
             assert_eq!(
