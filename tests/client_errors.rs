@@ -134,7 +134,10 @@ async fn invalid_form_body_carries_the_field_errors() {
     let proof = SudoVerification::password(PASSWORD);
 
     let err = user
-        .reset_client_secret(APP_ID, Some(&proof))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&proof))
+        .send()
         .await
         .expect_err("400");
     match &err {
@@ -171,7 +174,10 @@ async fn invalid_form_body_carries_the_field_errors() {
     assert_presentable(&err, "reset_client_secret");
 
     let app = user
-        .reset_client_secret(APP_ID, Some(&proof))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&proof))
+        .send()
         .await
         .expect("usable afterwards");
     assert_eq!(app.id.as_str(), APP_ID);
@@ -188,7 +194,10 @@ async fn invalid_mfa_code_names_the_field() {
         .await;
     let user = client(&server, Credential::session(SESSION_TOKEN));
     let err = user
-        .reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect_err("400");
     match &err {
@@ -228,7 +237,12 @@ async fn unknown_application_access_denied_and_unauthorized() {
         .await;
     let user = client(&server, Credential::session(SESSION_TOKEN));
 
-    let err = user.get_oauth_application(unknown).await.expect_err("404");
+    let err = user
+        .get_oauth_application()
+        .id(unknown)
+        .send()
+        .await
+        .expect_err("404");
     assert!(
         matches!(
             &err,
@@ -239,7 +253,12 @@ async fn unknown_application_access_denied_and_unauthorized() {
     );
     assert_presentable(&err, "get_oauth_application");
 
-    let err = user.get_oauth_application(foreign).await.expect_err("403");
+    let err = user
+        .get_oauth_application()
+        .id(foreign)
+        .send()
+        .await
+        .expect_err("403");
     assert!(
         matches!(
             &err,
@@ -254,6 +273,7 @@ async fn unknown_application_access_denied_and_unauthorized() {
     assert_presentable(&err, "get_oauth_application");
     assert_eq!(
         user.list_user_applications()
+            .send()
             .await
             .expect("usable afterwards")
             .len(),
@@ -269,7 +289,7 @@ async fn unknown_application_access_denied_and_unauthorized() {
         Credential::bearer(ACCESS_TOKEN),
     )
     .await;
-    let err = bearer.get_oauth2_userinfo().await.expect_err("401");
+    let err = bearer.get_oauth2_userinfo().send().await.expect_err("401");
     assert!(
         matches!(
             &err,
@@ -286,6 +306,7 @@ async fn unknown_application_access_denied_and_unauthorized() {
     assert_presentable(&err, "get_oauth2_userinfo");
     bearer
         .get_oauth2_userinfo()
+        .send()
         .await
         .expect("usable afterwards");
 
@@ -298,7 +319,11 @@ async fn unknown_application_access_denied_and_unauthorized() {
         Credential::bot(BOT_TOKEN),
     )
     .await;
-    let err = bot.get_current_user_applications().await.expect_err("401");
+    let err = bot
+        .get_current_user_applications()
+        .send()
+        .await
+        .expect_err("401");
     assert!(
         matches!(
             &err,
@@ -312,6 +337,7 @@ async fn unknown_application_access_denied_and_unauthorized() {
     );
     assert_presentable(&err, "get_current_user_applications");
     bot.get_current_user_applications()
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -329,7 +355,7 @@ async fn an_unknown_code_is_kept_as_other() {
         Credential::session(SESSION_TOKEN),
     )
     .await;
-    let err = user.list_user_applications().await.expect_err("400");
+    let err = user.list_user_applications().send().await.expect_err("400");
     match &err {
         Error::Api {
             code: ApiErrorCode::Other(code),
@@ -345,6 +371,7 @@ async fn an_unknown_code_is_kept_as_other() {
     assert!(err.to_string().contains("SOME_CODE_FROM_THE_FUTURE"));
     assert_presentable(&err, "list_user_applications");
     user.list_user_applications()
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -473,7 +500,9 @@ async fn oauth_errors_of_the_consent_endpoint() {
         )
         .await;
         let err = user
-            .provide_oauth2_consent(consent())
+            .provide_oauth2_consent()
+            .body(consent())
+            .send()
             .await
             .expect_err("400");
         assert!(
@@ -482,7 +511,9 @@ async fn oauth_errors_of_the_consent_endpoint() {
         );
         assert_presentable(&err, "provide_oauth2_consent");
         let ok = user
-            .provide_oauth2_consent(consent())
+            .provide_oauth2_consent()
+            .body(consent())
+            .send()
             .await
             .expect("usable afterwards");
         assert!(ok.redirect_to.expose_secret().contains(CODE));
@@ -503,12 +534,13 @@ async fn missing_oauth_scope_names_the_scope() {
         Credential::bearer(ACCESS_TOKEN),
     )
     .await;
-    let err = bearer.get_oauth2_userinfo().await.expect_err("403");
+    let err = bearer.get_oauth2_userinfo().send().await.expect_err("403");
     assert_missing_scope(&err, "get_oauth2_userinfo", "identify");
     assert!(err.to_string().contains("identify"));
     assert_presentable(&err, "get_oauth2_userinfo");
     bearer
         .get_oauth2_userinfo()
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -544,7 +576,13 @@ async fn sudo_mode_required_says_which_methods() {
             Credential::session(SESSION_TOKEN),
         )
         .await;
-        let err = user.reset_bot_token(APP_ID, None).await.expect_err("403");
+        let err = user
+            .reset_bot_token()
+            .id(APP_ID)
+            .sudo(None)
+            .send()
+            .await
+            .expect_err("403");
         match &err {
             Error::SudoRequired {
                 operation,
@@ -566,7 +604,10 @@ async fn sudo_mode_required_says_which_methods() {
             SudoVerification::password(PASSWORD)
         };
         let reset = user
-            .reset_bot_token(APP_ID, Some(&proof))
+            .reset_bot_token()
+            .id(APP_ID)
+            .sudo(Some(&proof))
+            .send()
             .await
             .expect("usable afterwards");
         assert_eq!(reset.token.expose_secret(), BOT_TOKEN);
@@ -592,7 +633,9 @@ async fn an_html_502_is_a_server_error_with_a_snippet() {
     )
     .await;
     let err = anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect_err("502");
     match &err {
@@ -611,7 +654,9 @@ async fn an_html_502_is_a_server_error_with_a_snippet() {
     assert_eq!(err.status(), Some(502));
     assert_presentable(&err, "get_public_application");
     anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -626,7 +671,11 @@ async fn a_200_that_is_not_json_is_a_decode_error() {
         Credential::session(SESSION_TOKEN),
     )
     .await;
-    let err = user.list_user_applications().await.expect_err("not JSON");
+    let err = user
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("not JSON");
     match &err {
         Error::Decode {
             operation,
@@ -644,6 +693,7 @@ async fn a_200_that_is_not_json_is_a_decode_error() {
     assert_eq!(err.status(), Some(200));
     assert_presentable(&err, "list_user_applications");
     user.list_user_applications()
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -734,7 +784,11 @@ async fn a_response_over_the_cap_is_not_read() {
         .retry_policy(RetryPolicy::NONE)
         .build()
         .unwrap();
-    let err = user.list_user_applications().await.expect_err("too large");
+    let err = user
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("too large");
     assert!(
         matches!(
             err,
@@ -749,6 +803,7 @@ async fn a_response_over_the_cap_is_not_read() {
     assert_presentable(&err, "list_user_applications");
     assert!(
         user.list_user_applications()
+            .send()
             .await
             .expect("usable afterwards")
             .is_empty()
@@ -787,7 +842,11 @@ async fn a_chunked_response_over_the_cap_is_not_read() {
         .retry_policy(RetryPolicy::NONE)
         .build()
         .unwrap();
-    let err = user.list_user_applications().await.expect_err("too large");
+    let err = user
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("too large");
     assert!(
         matches!(
             err,
@@ -800,6 +859,7 @@ async fn a_chunked_response_over_the_cap_is_not_read() {
     );
     assert!(
         user.list_user_applications()
+            .send()
             .await
             .expect("usable afterwards")
             .is_empty()
@@ -826,7 +886,9 @@ async fn a_refused_connection_is_a_connect_error() {
         .unwrap();
     let started = Instant::now();
     let err = anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect_err("nothing listens");
     assert!(started.elapsed() < Duration::from_secs(3));
@@ -853,7 +915,9 @@ async fn a_refused_connection_is_a_connect_error() {
     })
     .await;
     let app = anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect("usable afterwards");
     assert_eq!(app.id.as_str(), APP_ID);
@@ -875,7 +939,9 @@ async fn a_refused_connection_is_retried_within_the_policy() {
         .unwrap();
     let started = Instant::now();
     let err = anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect_err("nothing listens");
     assert!(
@@ -916,7 +982,9 @@ async fn a_slow_server_is_a_timeout() {
         .unwrap();
     let started = Instant::now();
     let err = anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect_err("too slow");
     let elapsed = started.elapsed();
@@ -935,7 +1003,9 @@ async fn a_slow_server_is_a_timeout() {
     }
     assert_presentable(&err, "get_public_application");
     anyone
-        .get_public_application(APP_ID)
+        .get_public_application()
+        .id(APP_ID)
+        .send()
         .await
         .expect("usable afterwards");
     assert_eq!(

@@ -108,6 +108,7 @@ async fn a_route_429_is_retried_after_the_bodys_decimal_wait() {
     let started = Instant::now();
     let app = bot
         .get_current_user_applications()
+        .send()
         .await
         .expect("the retry succeeds");
     let elapsed = started.elapsed();
@@ -140,6 +141,7 @@ async fn exhausted_retries_give_rate_limited_with_the_headers() {
 
     let err = bot
         .get_current_user_applications()
+        .send()
         .await
         .expect_err("two 429s, one retry");
     assert_eq!(
@@ -151,11 +153,16 @@ async fn exhausted_retries_give_rate_limited_with_the_headers() {
         Error::RateLimited {
             operation,
             retry_after,
+            raw_retry_after,
             global,
             info,
         } => {
             assert_eq!(*operation, "get_current_user_applications");
             assert_eq!(*retry_after, Duration::from_millis(50));
+            assert_eq!(
+                *raw_retry_after, None,
+                "the body's wait was a usable number"
+            );
             assert!(!global);
             assert_eq!(info.bucket.as_deref(), Some(BUCKET));
             assert_eq!(info.limit, Some(60));
@@ -164,6 +171,7 @@ async fn exhausted_retries_give_rate_limited_with_the_headers() {
             assert_eq!(info.reset_after, Some(Duration::from_secs_f64(59.66)));
             assert_eq!(info.scope.as_deref(), Some("user"));
             assert_eq!(info.retry_after, Some(Duration::from_secs(1)));
+            assert_eq!(info.retry_after_raw.as_deref(), Some("1"));
             assert!(!info.global);
         }
         other => panic!("expected RateLimited, got {other:?}"),
@@ -178,6 +186,7 @@ async fn exhausted_retries_give_rate_limited_with_the_headers() {
 
     // The client still works: the next answer is a 200.
     bot.get_current_user_applications()
+        .send()
         .await
         .expect("usable afterwards");
 }
@@ -201,6 +210,7 @@ async fn retry_policy_none_gives_rate_limited_at_once() {
     let started = Instant::now();
     let err = bot
         .get_current_user_applications()
+        .send()
         .await
         .expect_err("no retries");
     assert!(
@@ -239,6 +249,7 @@ async fn a_wait_beyond_the_budget_is_not_waited() {
     let started = Instant::now();
     let err = bot
         .get_current_user_applications()
+        .send()
         .await
         .expect_err("30.5 s is over the 1 s budget");
     assert!(
@@ -254,7 +265,7 @@ async fn a_wait_beyond_the_budget_is_not_waited() {
 }
 
 #[tokio::test]
-async fn last_rate_limit_exposes_the_headers_of_a_success() {
+async fn a_response_exposes_the_rate_limit_headers_of_a_success() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/applications/@me"))
@@ -268,15 +279,24 @@ async fn last_rate_limit_exposes_the_headers_of_a_success() {
         )
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/users/@me/applications"))
+        .respond_with(json(200, OK_LIST_APPS))
+        .mount(&server)
+        .await;
     let bot = client(&server, Credential::bot(BOT_TOKEN), RetryPolicy::NONE);
-    assert_eq!(bot.last_rate_limit(), None, "nothing seen yet");
-    bot.get_current_user_applications().await.expect("200");
-    let info = bot
-        .last_rate_limit()
+    let app = bot
+        .get_current_user_applications()
+        .send()
+        .await
+        .expect("200");
+    assert_eq!(app.status(), 200);
+    let info = app
+        .rate_limit()
         .expect("the 200 carried rate-limit headers");
     assert_eq!(
         info,
-        RateLimitInfo {
+        &RateLimitInfo {
             limit: Some(60),
             remaining: Some(59),
             reset: Some(1_795_448_512.0),
@@ -285,14 +305,21 @@ async fn last_rate_limit_exposes_the_headers_of_a_success() {
             scope: None,
             global: false,
             retry_after: None,
+            retry_after_raw: None,
         }
     );
-    // Clones and clients for other credentials see the same observations.
-    assert_eq!(bot.clone().last_rate_limit(), Some(info.clone()));
+    // The headers are those of this very answer: a later answer on the same pool that carries none
+    // says none.
+    let apps = bot
+        .with_credential(Credential::session(SESSION_TOKEN))
+        .list_user_applications()
+        .send()
+        .await
+        .expect("200");
     assert_eq!(
-        bot.with_credential(Credential::session(SESSION_TOKEN))
-            .last_rate_limit(),
-        Some(info)
+        apps.rate_limit(),
+        None,
+        "this answer carried no rate-limit headers"
     );
 }
 
@@ -300,7 +327,11 @@ async fn last_rate_limit_exposes_the_headers_of_a_success() {
 async fn a_global_429_then_401_for_a_session_is_session_revoked() {
     let (server, user) = globally_limited_session(QUICK).await;
 
-    let err = user.list_user_applications().await.expect_err("revoked");
+    let err = user
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("revoked");
     assert!(
         matches!(
             err,
@@ -320,7 +351,7 @@ async fn a_global_429_then_401_for_a_session_is_session_revoked() {
 async fn a_global_429_without_retry_then_401_is_session_revoked() {
     let (_server, user) = globally_limited_session(RetryPolicy::NONE).await;
 
-    let err = user.list_user_applications().await.expect_err("429");
+    let err = user.list_user_applications().send().await.expect_err("429");
     match &err {
         Error::RateLimited { global, info, .. } => {
             assert!(*global);
@@ -333,7 +364,7 @@ async fn a_global_429_without_retry_then_401_is_session_revoked() {
         err.to_string().contains("revoked"),
         "the message warns about revocation: {err}"
     );
-    let err = user.list_user_applications().await.expect_err("401");
+    let err = user.list_user_applications().send().await.expect_err("401");
     assert!(matches!(err, Error::SessionRevoked { .. }), "{err:?}");
 }
 
@@ -349,7 +380,7 @@ async fn a_401_without_a_global_429_is_unauthorized() {
     .await;
 
     // A route 429 does not revoke a session: the 401 after it is a plain 401.
-    let err = user.list_user_applications().await.expect_err("401");
+    let err = user.list_user_applications().send().await.expect_err("401");
     assert!(
         matches!(
             &err,
@@ -367,7 +398,11 @@ async fn a_401_without_a_global_429_is_unauthorized() {
 #[tokio::test]
 async fn a_global_limit_of_one_session_does_not_mark_another() {
     let (_server, first) = globally_limited_session(RetryPolicy::NONE).await;
-    let err = first.list_user_applications().await.expect_err("429");
+    let err = first
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("429");
     assert!(
         matches!(err, Error::RateLimited { global: true, .. }),
         "{err:?}"
@@ -375,7 +410,11 @@ async fn a_global_limit_of_one_session_does_not_mark_another() {
 
     // The user signs in again and the app switches to the new session on the same pool.
     let second = first.with_credential(Credential::session(OTHER_SESSION_TOKEN));
-    let err = second.list_user_applications().await.expect_err("401");
+    let err = second
+        .list_user_applications()
+        .send()
+        .await
+        .expect_err("401");
     assert!(
         matches!(
             &err,
@@ -405,11 +444,11 @@ async fn a_global_429_of_a_bot_does_not_mark_sessions() {
         .mount(&server)
         .await;
     assert!(matches!(
-        bot.get_current_user_applications().await,
+        bot.get_current_user_applications().send().await,
         Err(Error::RateLimited { global: true, .. })
     ));
     let user = bot.with_credential(Credential::session(SESSION_TOKEN));
-    let err = user.list_user_applications().await.expect_err("401");
+    let err = user.list_user_applications().send().await.expect_err("401");
     assert!(matches!(&err, Error::Api { status: 401, .. }), "{err:?}");
 }
 
@@ -509,6 +548,7 @@ async fn a_session_list_retries_through_route_429s_until_success() {
     let started = Instant::now();
     assert_eq!(
         user.list_user_applications()
+            .send()
             .await
             .expect("third try")
             .len(),
@@ -534,7 +574,11 @@ async fn a_429_without_a_json_body_is_still_rate_limited() {
         .mount(&server)
         .await;
     let bot = client(&server, Credential::bot(BOT_TOKEN), RetryPolicy::NONE);
-    let err = bot.get_current_user_applications().await.expect_err("429");
+    let err = bot
+        .get_current_user_applications()
+        .send()
+        .await
+        .expect_err("429");
     assert!(
         matches!(&err, Error::RateLimited { retry_after, .. } if *retry_after == Duration::from_secs(7)),
         "{err:?}"

@@ -93,7 +93,10 @@ fn content_type(request: &wiremock::Request) -> String {
 async fn a_password_verification_is_sent_as_json() {
     let server = serving("POST", &secret_route(), ok(OK_RESET_SECRET)).await;
     let app = user(&server)
-        .reset_client_secret(APP_ID, Some(&SudoVerification::password(PASSWORD)))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::password(PASSWORD)))
+        .send()
         .await
         .expect("200");
     assert_eq!(
@@ -116,7 +119,10 @@ async fn a_password_verification_is_sent_as_json() {
 async fn a_totp_verification_is_sent_as_json() {
     let server = serving("POST", &secret_route(), ok(OK_RESET_SECRET)).await;
     user(&server)
-        .reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("200");
 
@@ -141,7 +147,10 @@ async fn a_webauthn_verification_is_sent_as_json() {
     };
     let challenge = "Y2hhbGxlbmdlLWZyb20tdGhlLXNlcnZlcg";
     let reset = user(&server)
-        .reset_bot_token(APP_ID, Some(&SudoVerification::webauthn(map, challenge)))
+        .reset_bot_token()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::webauthn(map, challenge)))
+        .send()
         .await
         .expect("200");
     assert_eq!(
@@ -165,7 +174,10 @@ async fn a_delete_with_a_password_sends_the_body() {
     )
     .await;
     user(&server)
-        .delete_oauth_application(APP_ID, Some(&SudoVerification::password(PASSWORD)))
+        .delete_oauth_application()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::password(PASSWORD)))
+        .send()
         .await
         .expect("204");
     let sent = received(&server).await;
@@ -199,23 +211,35 @@ async fn the_sudo_token_is_reused_and_the_code_is_not_sent_again() {
         .await;
     let user = user(&server);
 
-    user.reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+    user.reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("TOTP verification");
-    user.reset_bot_token(APP_ID, None)
+    user.reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
         .await
         .expect("passes with the sudo token");
     // A proof given again while the token is held: the token still goes.
-    user.reset_bot_token(APP_ID, Some(&SudoVerification::totp("111111")))
+    user.reset_bot_token()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp("111111")))
+        .send()
         .await
         .expect("token again");
     // Clones share the token (same user).
     user.clone()
-        .reset_bot_token(APP_ID, None)
+        .reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
         .await
         .expect("a clone uses it too");
     // A call that is not guarded by sudo mode never carries it.
-    user.list_user_applications().await.expect("list");
+    user.list_user_applications().send().await.expect("list");
 
     let sent = received(&server).await;
     assert_eq!(sent.len(), 5);
@@ -261,10 +285,16 @@ async fn an_expired_sudo_token_is_not_sent() {
     mount_sudo_token_then_bot_reset(&server, &sudo_jwt(-10)).await;
     let user = user(&server);
 
-    user.reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+    user.reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("200");
-    user.reset_bot_token(APP_ID, Some(&SudoVerification::password(PASSWORD)))
+    user.reset_bot_token()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::password(PASSWORD)))
+        .send()
         .await
         .expect("200");
 
@@ -287,10 +317,18 @@ async fn a_token_about_to_expire_is_not_sent() {
     let server = MockServer::start().await;
     mount_sudo_token_then_bot_reset(&server, &sudo_jwt(2)).await;
     let user = user(&server);
-    user.reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+    user.reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("200");
-    user.reset_bot_token(APP_ID, None).await.expect("200");
+    user.reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
+        .await
+        .expect("200");
     let sent = received(&server).await;
     assert!(
         sudo_header(&sent[1]).is_empty(),
@@ -304,12 +342,18 @@ async fn another_users_client_does_not_send_the_token() {
     mount_sudo_token_then_bot_reset(&server, &sudo_jwt(300)).await;
     let carol = user(&server);
     carol
-        .reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("200");
 
     let dave = carol.with_credential(Credential::session(OTHER_SESSION_TOKEN));
-    dave.reset_bot_token(APP_ID, Some(&SudoVerification::password(PASSWORD)))
+    dave.reset_bot_token()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::password(PASSWORD)))
+        .send()
         .await
         .expect("200");
 
@@ -357,10 +401,19 @@ async fn a_refused_sudo_token_is_forgotten() {
         .await;
     let user = user(&server);
 
-    user.reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+    user.reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
         .expect("200");
-    let err = user.reset_bot_token(APP_ID, None).await.expect_err("403");
+    let err = user
+        .reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
+        .await
+        .expect_err("403");
     assert!(
         matches!(err, Error::SudoRequired { has_mfa: true, methods, .. } if methods.totp && !methods.webauthn),
         "{err:?}"
@@ -369,7 +422,10 @@ async fn a_refused_sudo_token_is_forgotten() {
         !format!("{err} {err:?}").contains(&jwt),
         "the sudo token is not in the error"
     );
-    user.reset_bot_token(APP_ID, Some(&SudoVerification::totp("222222")))
+    user.reset_bot_token()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp("222222")))
+        .send()
         .await
         .expect("fresh proof");
 
@@ -399,7 +455,10 @@ async fn no_proof_and_no_token_sends_an_empty_object() {
     )
     .await;
     let err = user(&server)
-        .reset_bot_token(APP_ID, None)
+        .reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
         .await
         .expect_err("403");
     assert!(matches!(err, Error::SudoRequired { .. }), "{err:?}");

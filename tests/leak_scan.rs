@@ -23,7 +23,7 @@ use common::{
     raw_server::{RawServer, Reply},
 };
 use fluxer_oauth2::{
-    Credential, Error, Secret, SudoVerification,
+    Credential, Error, Secret, Snowflake, SudoVerification,
     oauth::{
         Callback, ClientAuth, ClientCredentials, CsrfState, Scope, TokenKind,
         session::TokenManager, store::MemoryStore,
@@ -228,40 +228,71 @@ async fn tour(scan: &mut Scan) {
     let (app_id, client_secret, bot_token) = (app.id, app.secret, app.bot_token);
     scan.secret_of("client secret", &client_secret);
     scan.bot_token("bot token", &bot_token);
-    scan.debug(&session.get_oauth_application(&app_id).await.expect("read"));
     scan.debug(
         &session
-            .update_oauth_application(
-                &app_id,
+            .get_oauth_application()
+            .id(&app_id)
+            .send()
+            .await
+            .expect("read"),
+    );
+    scan.debug(
+        &session
+            .update_oauth_application()
+            .id(&app_id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
                     .name(Some("Leak scan (renamed)".try_into().expect("a name"))),
             )
+            .send()
             .await
             .expect("updated"),
     );
     scan.debug(
         &anonymous
-            .get_public_application(&app_id)
+            .get_public_application()
+            .id(&app_id)
+            .send()
             .await
             .expect("public"),
     );
-    scan.debug(&session.list_user_applications().await.expect("listed"));
-    scan.debug(&session.get_oauth_applications_me().await.expect("mine"));
+    scan.debug(
+        &session
+            .list_user_applications()
+            .send()
+            .await
+            .expect("listed"),
+    );
+    scan.debug(
+        &session
+            .get_oauth_applications_me()
+            .send()
+            .await
+            .expect("mine"),
+    );
     let bot = session.with_credential(Credential::Bot(bot_token.clone()));
     scan.debug(&bot);
     scan.debug(
         &bot.get_current_user_applications()
+            .send()
             .await
             .expect("bot's app"),
     );
-    scan.debug(&bot.get_oauth_applications_me().await.expect("bot's app"));
+    scan.debug(
+        &bot.get_oauth_applications_me()
+            .send()
+            .await
+            .expect("bot's app"),
+    );
     scan.debug(
         &session
-            .update_bot_profile(
-                &app_id,
+            .update_bot_profile()
+            .id(&app_id)
+            .body(
                 types::BotProfileUpdateRequest::builder()
                     .bio(Some(fluxer_oauth2::Clearable::Set("bio".to_owned()))),
             )
+            .send()
             .await
             .expect("profile"),
     );
@@ -281,7 +312,9 @@ async fn tour(scan: &mut Scan) {
     );
     scan.debug(&request);
     let answer = session
-        .provide_oauth2_consent(consent_body(&request))
+        .provide_oauth2_consent()
+        .body(consent_body(&request))
+        .send()
         .await
         .expect("consent");
     scan.debug(&answer);
@@ -310,8 +343,8 @@ async fn tour(scan: &mut Scan) {
     );
     let user = session.with_credential(Credential::Bearer(pair.access_token.clone()));
     scan.debug(&user);
-    scan.debug(&user.get_oauth2_userinfo().await.expect("userinfo"));
-    scan.debug(&user.get_current_user_oauth2().await.expect("@me"));
+    scan.debug(&user.get_oauth2_userinfo().send().await.expect("userinfo"));
+    scan.debug(&user.get_current_user_oauth2().send().await.expect("@me"));
     let refreshed = anonymous
         .refresh_token(&credentials, &pair.refresh_token)
         .await
@@ -369,12 +402,13 @@ async fn tour(scan: &mut Scan) {
         session
             .with_credential(Credential::Bearer(refreshed.access_token.clone()))
             .get_oauth2_userinfo()
+            .send()
             .await,
         "a revoked access token",
         |e| e.status() == Some(401),
     );
     scan.expect_err(
-        bot.list_user_applications().await,
+        bot.list_user_applications().send().await,
         "the wrong credential",
         |e| matches!(e, Error::CredentialNotAccepted { .. }),
     );
@@ -411,7 +445,7 @@ async fn tour(scan: &mut Scan) {
     scan.debug(&store);
     scan.debug(
         &manager
-            .call(|c| async move { c.get_oauth2_userinfo().await })
+            .call(|c| async move { c.get_oauth2_userinfo().send().await })
             .await
             .expect("userinfo"),
     );
@@ -430,9 +464,11 @@ async fn tour(scan: &mut Scan) {
     let holder =
         via_proxy.with_credential(Credential::Bearer(manager.tokens().access_token.clone()));
     for _ in 0..3 {
-        scan.expect_err(holder.get_oauth2_userinfo().await, "a proxy page", |e| {
-            matches!(e, Error::Server { .. } | Error::Decode { .. })
-        });
+        scan.expect_err(
+            holder.get_oauth2_userinfo().send().await,
+            "a proxy page",
+            |e| matches!(e, Error::Server { .. } | Error::Decode { .. }),
+        );
     }
     scan.expect_err(
         via_proxy
@@ -454,7 +490,7 @@ async fn tour(scan: &mut Scan) {
         .build()
         .expect("a client");
     scan.expect_err(
-        refused.get_oauth2_userinfo().await,
+        refused.get_oauth2_userinfo().send().await,
         "nothing listens",
         |e| matches!(e, Error::Transport { .. }),
     );
@@ -463,22 +499,40 @@ async fn tour(scan: &mut Scan) {
     scan.debug(
         &session
             .list_user_oauth2_authorizations()
+            .send()
             .await
             .expect("listed"),
     );
     session
-        .delete_user_oauth2_authorization(&app_id)
+        .delete_user_oauth2_authorization()
+        .application_id(&app_id)
+        .send()
         .await
         .expect("deleted");
     session
-        .bulk_delete_user_oauth2_authorizations(std::slice::from_ref(&app_id))
+        .bulk_delete_user_oauth2_authorizations()
+        .body(types::OAuth2AuthorizationsBulkRevokeRequest {
+            application_ids: vec![Snowflake::parse(&app_id).expect("an id")],
+        })
+        .send()
         .await
         .expect("bulk deleted");
 
     // Sudo mode with a password.
-    scan.debug(&session.get_sudo_mfa_methods().await.expect("methods"));
+    scan.debug(
+        &session
+            .get_sudo_mfa_methods()
+            .send()
+            .await
+            .expect("methods"),
+    );
     scan.expect_err(
-        session.reset_client_secret(&app_id, None).await,
+        session
+            .reset_client_secret()
+            .id(&app_id)
+            .sudo(None)
+            .send()
+            .await,
         "no proof",
         |e| matches!(e, Error::SudoRequired { .. }),
     );
@@ -486,7 +540,10 @@ async fn tour(scan: &mut Scan) {
     scan.secret("a wrong password", wrong_password);
     scan.expect_err(
         session
-            .reset_client_secret(&app_id, Some(&SudoVerification::password(wrong_password)))
+            .reset_client_secret()
+            .id(&app_id)
+            .sudo(Some(&SudoVerification::password(wrong_password)))
+            .send()
             .await,
         "a wrong password",
         |e| e.status().is_some(),
@@ -494,7 +551,10 @@ async fn tour(scan: &mut Scan) {
     let proof = SudoVerification::password(password.as_str());
     scan.debug(&proof);
     let rotated = session
-        .reset_client_secret(&app_id, Some(&proof))
+        .reset_client_secret()
+        .id(&app_id)
+        .sudo(Some(&proof))
+        .send()
         .await
         .expect("rotated");
     scan.debug(&rotated);
@@ -503,29 +563,40 @@ async fn tour(scan: &mut Scan) {
         rotated.client_secret.as_ref().expect("a secret"),
     );
     let reset = session
-        .reset_bot_token(&app_id, Some(&proof))
+        .reset_bot_token()
+        .id(&app_id)
+        .sudo(Some(&proof))
+        .send()
         .await
         .expect("reset");
     scan.debug(&reset);
     scan.bot_token("reset bot token", &reset.token);
     scan.expect_err(
-        bot.get_current_user_applications().await,
+        bot.get_current_user_applications().send().await,
         "an old bot token",
         |e| e.status() == Some(401),
     );
     session
-        .delete_oauth_application(&app_id, Some(&proof))
+        .delete_oauth_application()
+        .id(&app_id)
+        .sudo(Some(&proof))
+        .send()
         .await
         .expect("deleted");
 
     // Sudo mode with TOTP, as bob.
     let bob_session = emulator::session(&emu, &bob);
-    scan.debug(&bob_session.get_sudo_mfa_methods().await.expect("methods"));
+    scan.debug(
+        &bob_session
+            .get_sudo_mfa_methods()
+            .send()
+            .await
+            .expect("methods"),
+    );
     let bob_app = bob_session
-        .create_oauth_application(
-            types::ApplicationCreateRequest::builder().name("Bob's"),
-            None,
-        )
+        .create_oauth_application()
+        .body(types::ApplicationCreateRequest::builder().name("Bob's"))
+        .send()
         .await
         .expect("created");
     let bob_id = bob_app.id.to_string();
@@ -542,7 +613,12 @@ async fn tour(scan: &mut Scan) {
             .expect("a token"),
     );
     scan.expect_err(
-        bob_session.reset_client_secret(&bob_id, None).await,
+        bob_session
+            .reset_client_secret()
+            .id(&bob_id)
+            .sudo(None)
+            .send()
+            .await,
         "no proof",
         |e| matches!(e, Error::SudoRequired { has_mfa: true, .. }),
     );
@@ -554,7 +630,10 @@ async fn tour(scan: &mut Scan) {
     scan.secret("a wrong TOTP code", &wrong);
     scan.expect_err(
         bob_session
-            .reset_client_secret(&bob_id, Some(&SudoVerification::totp(wrong.as_str())))
+            .reset_client_secret()
+            .id(&bob_id)
+            .sudo(Some(&SudoVerification::totp(wrong.as_str())))
+            .send()
             .await,
         "a wrong TOTP code",
         |e| e.status().is_some(),
@@ -563,7 +642,10 @@ async fn tour(scan: &mut Scan) {
     let totp = SudoVerification::totp(code.as_str());
     scan.debug(&totp);
     let rotated = bob_session
-        .reset_client_secret(&bob_id, Some(&totp))
+        .reset_client_secret()
+        .id(&bob_id)
+        .sudo(Some(&totp))
+        .send()
         .await
         .expect("rotated");
     scan.secret_of(
@@ -571,12 +653,18 @@ async fn tour(scan: &mut Scan) {
         rotated.client_secret.as_ref().expect("a secret"),
     );
     let reset = bob_session
-        .reset_bot_token(&bob_id, None)
+        .reset_bot_token()
+        .id(&bob_id)
+        .sudo(None)
+        .send()
         .await
         .expect("rides on the sudo token");
     scan.bot_token("bob's reset bot token", &reset.token);
     bob_session
-        .delete_oauth_application(&bob_id, None)
+        .delete_oauth_application()
+        .id(&bob_id)
+        .sudo(None)
+        .send()
         .await
         .expect("deleted");
     scan.debug(&bob_session);

@@ -579,7 +579,10 @@ async fn full_run(jwt: &str) -> (Vec<Error>, FluxerClient) {
     let verifier = PkceVerifier::new(VERIFIER).unwrap();
     let mut errors = Vec::new();
 
-    user.list_user_applications().await.expect("session call");
+    user.list_user_applications()
+        .send()
+        .await
+        .expect("session call");
     let tokens = user
         .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, Some(&verifier))
         .await
@@ -602,15 +605,22 @@ async fn full_run(jwt: &str) -> (Vec<Error>, FluxerClient) {
         .await
         .expect("revoke");
     let app = user
-        .reset_client_secret(APP_ID, Some(&SudoVerification::totp(TOTP)))
+        .reset_client_secret()
+        .id(APP_ID)
+        .sudo(Some(&SudoVerification::totp(TOTP)))
+        .send()
         .await
-        .expect("sudo with TOTP");
+        .expect("sudo with TOTP")
+        .into_inner();
     assert_eq!(
         app.client_secret.unwrap().expose_secret(),
         NEW_CLIENT_SECRET
     );
     let reset = user
-        .reset_bot_token(APP_ID, None)
+        .reset_bot_token()
+        .id(APP_ID)
+        .sudo(None)
+        .send()
         .await
         .expect("sudo with the held token");
     assert_eq!(reset.token.expose_secret(), BOT_TOKEN);
@@ -696,13 +706,16 @@ fn errors_that_could_carry_a_secret_do_not() {
             .credential(Credential::bearer(format!("{ACCESS_TOKEN}\n")))
             .build()
             .unwrap();
-        let err = bad.get_oauth2_userinfo().await.expect_err("refused");
+        let err = bad.get_oauth2_userinfo().send().await.expect_err("refused");
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
         assert_redacted("InvalidInput (header)", &err, &[ACCESS_TOKEN], false);
         // A sudo password of the wrong length: its length is named, not its value.
         let user = bad.with_credential(Credential::session(SESSION_TOKEN));
         let err = user
-            .reset_client_secret(APP_ID, Some(&SudoVerification::password("hunter2")))
+            .reset_client_secret()
+            .id(APP_ID)
+            .sudo(Some(&SudoVerification::password("hunter2")))
+            .send()
             .await
             .expect_err("too short");
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");

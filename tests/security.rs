@@ -26,7 +26,8 @@ use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, Secret,
     oauth::{
         AuthorizeError, AuthorizeUrl, Callback, CallbackError, ClientAuth, ClientCredentials,
-        CsrfState, Scope, TokenKind, TokenSet, UrlError, session::TokenManager, store::MemoryStore,
+        CsrfState, RedirectUri, Scope, TokenKind, TokenSet, UrlError, session::TokenManager,
+        store::MemoryStore,
     },
     types,
 };
@@ -51,7 +52,9 @@ async fn the_code_is_released_only_for_the_state_that_was_sent() {
 
         // The server's answer, as the browser would carry it back.
         let answer = alice
-            .provide_oauth2_consent(consent_body(&request))
+            .provide_oauth2_consent()
+            .body(consent_body(&request))
+            .send()
             .await
             .expect("consent is given");
         let redirect = answer.redirect_to.expose_secret().to_owned();
@@ -146,29 +149,10 @@ async fn insecure_redirect_uris_are_refused_before_anything_is_sent() {
         let anonymous = alice.with_credential(None);
         emu.clear_requests();
         for uri in INSECURE_REDIRECTS {
-            let created = alice
-                .create_oauth_application(
-                    types::ApplicationCreateRequest::builder()
-                        .name("Insecure")
-                        .redirect_uris(Some(vec![uri.to_owned()])),
-                    None,
-                )
-                .await;
-            assert!(
-                matches!(created, Err(Error::InvalidInput { .. })),
-                "create with {uri}: {created:?}"
-            );
-            let updated = alice
-                .update_oauth_application(
-                    &app.id,
-                    types::ApplicationUpdateRequest::builder()
-                        .redirect_uris(Some(fluxer_oauth2::Clearable::Set(vec![uri.to_owned()]))),
-                )
-                .await;
-            assert!(
-                matches!(updated, Err(Error::InvalidInput { .. })),
-                "update with {uri}: {updated:?}"
-            );
+            // Create and update bodies hold typed redirect URIs, so neither can carry this one:
+            // the type refuses it.
+            let parsed = RedirectUri::parse(uri);
+            assert!(parsed.is_err(), "create or update with {uri}: {parsed:?}");
             let built = AuthorizeUrl::new(alice.base_url(), &app.id, uri)
                 .scope(Scope::Identify)
                 .build();
@@ -270,9 +254,12 @@ async fn operations_without_security_carry_no_credential() {
         let pair = tokens(&alice, &app, &[Scope::Identify]).await;
         let credentials = app.credentials();
 
+        // The operations any client may call: those that take no credential, and the token,
+        // introspect and revoke endpoints, whose only credential is the client's own (in the form
+        // body here, or as Basic below).
         let no_security: BTreeSet<&str> = OperationSpec::all()
             .iter()
-            .filter(|op| op.accepts.is_empty())
+            .filter(|op| op.anonymous)
             .map(|op| op.id)
             .collect();
         let exercised: BTreeSet<&str> = [
@@ -280,6 +267,14 @@ async fn operations_without_security_carry_no_credential() {
             "exchange_oauth2_token",
             "introspect_oauth2_token",
             "revoke_oauth2_token",
+            "login_password",
+            "login_mfa_totp",
+            "login_mfa_webauthn",
+            "login_mfa_webauthn_authentication_options",
+            "start_sso",
+            "complete_sso",
+            "get_sso_status",
+            "get_instance_document",
         ]
         .into();
         assert_eq!(
@@ -302,7 +297,9 @@ async fn operations_without_security_carry_no_credential() {
         emu.clear_requests();
         for (kind, client) in &holders {
             client
-                .get_public_application(&app.id)
+                .get_public_application()
+                .id(&app.id)
+                .send()
                 .await
                 .unwrap_or_else(|e| panic!("{kind}: {e}"));
             client
@@ -331,9 +328,96 @@ async fn operations_without_security_carry_no_credential() {
                 )
                 .await
                 .unwrap_or_else(|e| panic!("{kind}: {e}"));
+            // The login and SSO operations: refused by the server (unknown account, bad ticket,
+            // SSO disabled), but sent, and without the client's credential.
+            let answered = |what: &str, result: Result<(), Error>| match result {
+                Err(e) if e.status().is_some() => {}
+                other => panic!("{kind}: {what} is answered by the server: {other:?}"),
+            };
+            answered(
+                "login_password",
+                client
+                    .login_password()
+                    .body(
+                        types::LoginRequest::builder()
+                            .email("nobody@example.com")
+                            .password(Secret::new("not-the-password")),
+                    )
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            answered(
+                "login_mfa_totp",
+                client
+                    .login_mfa_totp()
+                    .body(
+                        types::MfaTotpRequest::builder()
+                            .ticket(Secret::new("not-a-ticket"))
+                            .code(Secret::new("123456")),
+                    )
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            answered(
+                "login_mfa_webauthn",
+                client
+                    .login_mfa_webauthn()
+                    .body(
+                        types::MfaWebAuthnRequest::builder()
+                            .ticket(Secret::new("not-a-ticket"))
+                            .challenge(Secret::new("not-a-challenge"))
+                            .response(serde_json::Map::new()),
+                    )
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            answered(
+                "login_mfa_webauthn_authentication_options",
+                client
+                    .login_mfa_webauthn_authentication_options()
+                    .body(types::MfaTicketRequest::builder().ticket(Secret::new("not-a-ticket")))
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            answered(
+                "start_sso",
+                client
+                    .start_sso()
+                    .body(types::SsoStartRequest::builder())
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            answered(
+                "complete_sso",
+                client
+                    .complete_sso()
+                    .body(
+                        types::SsoCompleteRequest::builder()
+                            .code(Secret::new("not-a-code"))
+                            .state(Secret::new("not-a-state")),
+                    )
+                    .send()
+                    .await
+                    .map(drop),
+            );
+            client
+                .get_sso_status()
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{kind}: {e}"));
+            client
+                .get_instance_document()
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{kind}: {e}"));
         }
         let requests = emu.requests();
-        assert_eq!(requests.len(), holders.len() * 5);
+        assert_eq!(requests.len(), holders.len() * 13);
         for r in &requests {
             assert_eq!(
                 r.header("authorization"),
@@ -380,13 +464,23 @@ async fn a_credential_is_never_sent_to_an_operation_that_does_not_take_it() {
         let bearer = alice.with_credential(Credential::Bearer(Secret::new("access")));
         emu.clear_requests();
         let refusals = [
-            alice.get_current_user_applications().await.map(drop),
-            alice.get_oauth2_userinfo().await.map(drop),
-            bot.list_user_applications().await.map(drop),
-            bot.get_oauth2_userinfo().await.map(drop),
-            bearer.list_user_applications().await.map(drop),
-            bearer.get_current_user_applications().await.map(drop),
-            bearer.delete_oauth_application(&app.id, None).await,
+            alice.get_current_user_applications().send().await.map(drop),
+            alice.get_oauth2_userinfo().send().await.map(drop),
+            bot.list_user_applications().send().await.map(drop),
+            bot.get_oauth2_userinfo().send().await.map(drop),
+            bearer.list_user_applications().send().await.map(drop),
+            bearer
+                .get_current_user_applications()
+                .send()
+                .await
+                .map(drop),
+            bearer
+                .delete_oauth_application()
+                .id(&app.id)
+                .sudo(None)
+                .send()
+                .await
+                .map(drop),
         ];
         for refusal in refusals {
             match refusal {
@@ -460,15 +554,15 @@ async fn no_credential_follows_a_redirect_to_another_host() {
             let results: Vec<(&str, Result<(), Error>)> = vec![
                 (
                     "get_current_user_applications",
-                    bot.get_current_user_applications().await.map(drop),
+                    bot.get_current_user_applications().send().await.map(drop),
                 ),
                 (
                     "get_oauth2_userinfo",
-                    bearer.get_oauth2_userinfo().await.map(drop),
+                    bearer.get_oauth2_userinfo().send().await.map(drop),
                 ),
                 (
                     "list_user_applications",
-                    user.list_user_applications().await.map(drop),
+                    user.list_user_applications().send().await.map(drop),
                 ),
                 (
                     "introspect_oauth2_token",
@@ -536,7 +630,7 @@ async fn a_redirect_says_that_the_server_redirected() {
             .credential(Credential::bearer("access-token-value"))
             .build()
             .expect("a client");
-        let err = bearer.get_oauth2_userinfo().await.expect_err("a redirect");
+        let err = bearer.get_oauth2_userinfo().send().await.expect_err("a redirect");
         let shown = err.to_string();
         assert!(shown.contains("redirect"), "{shown}");
         assert!(shown.contains("base URL"), "{shown}");
