@@ -60,16 +60,21 @@ impl Subjects {
 
     async fn ours_get_application(&self) -> types::ApplicationResponse {
         self.session
-            .get_oauth_application(APP_ID)
+            .get_oauth_application()
+            .id(APP_ID)
+            .send()
             .await
             .expect("get_oauth_application")
+            .into_inner()
     }
 
     async fn ours_bot_me(&self) -> types::ApplicationsMeResponse {
         self.bot
             .get_current_user_applications()
+            .send()
             .await
             .expect("get_current_user_applications")
+            .into_inner()
     }
 
     async fn ours_exchange(&self) -> fluxer_oauth2::oauth::TokenSet {

@@ -22,8 +22,8 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient,
     oauth::{
-        AuthorizeUrl, ClientCredentials, Scope, file_store::FileStore, session::TokenManager,
-        store::TokenStore,
+        AuthorizeUrl, ClientCredentials, RedirectUri, Scope, file_store::FileStore,
+        session::TokenManager, store::TokenStore,
     },
     types,
 };
@@ -72,12 +72,13 @@ async fn against_emulator() -> Result<(), Box<dyn std::error::Error>> {
         .credential(Credential::session(alice.session_token.as_str()))
         .build()?;
     let app = session
-        .create_oauth_application(
+        .create_oauth_application()
+        .body(
             types::ApplicationCreateRequest::builder()
                 .name("Bearer calls example")
-                .redirect_uris(Some(vec![REDIRECT_URI.to_owned()])),
-            None,
+                .redirect_uris(Some(vec![RedirectUri::parse(REDIRECT_URI)?])),
         )
+        .send()
         .await?;
     let client_secret = app
         .client_secret
@@ -145,7 +146,7 @@ async fn against_remote(base: &str) -> Result<(), Box<dyn std::error::Error>> {
 /// The calls: one typed, two through the escape hatch.
 async fn tour(manager: &TokenManager) -> Result<(), Box<dyn std::error::Error>> {
     let info = manager
-        .call(|c| async move { c.get_oauth2_userinfo().await })
+        .call(|c| async move { c.get_oauth2_userinfo().send().await })
         .await?;
     println!("userinfo: {} (id {})", info.username, info.id.as_str());
 

@@ -112,7 +112,7 @@ async fn callback(
     let user = app
         .fluxer
         .with_credential(Credential::Bearer(tokens.access_token));
-    match user.get_oauth2_userinfo().await {
+    match user.get_oauth2_userinfo().send().await {
         Ok(me) => Html(format!(
             "<p>Hello, {}! You are logged in with Fluxer.</p>",
             me.username
@@ -143,13 +143,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .credential(Credential::session(alice.session_token.as_str()))
         .build()?;
     let registered = developer
-        .create_oauth_application(
+        .create_oauth_application()
+        .body(
             types::ApplicationCreateRequest::builder()
                 .name("Web login example")
-                .redirect_uris(Some(vec![redirect_uri.clone()])),
-            None,
+                .redirect_uris(Some(vec![RedirectUri::parse(&redirect_uri)?])),
         )
+        .send()
         .await?;
+    let registered = registered.into_inner();
     let secret = registered.client_secret.ok_or("no client secret")?;
     println!(
         "registered application {} with redirect URI {redirect_uri}",
@@ -202,7 +204,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // The user clicks "Authorize": the consent page posts the request as the signed-in user.
     let consented = developer
-        .provide_oauth2_consent(consent_request(&authorize)?)
+        .provide_oauth2_consent()
+        .body(consent_request(&authorize)?)
+        .send()
         .await?;
     let back = consented.redirect_to.expose_secret().to_owned();
     let greeting = browser

@@ -275,7 +275,11 @@ impl Fixture {
 
     /// Whether the server accepts this access token.
     async fn accepts(&self, client: &FluxerClient, token: &Secret) -> bool {
-        match emulator::bearer(client, token).get_oauth2_userinfo().await {
+        match emulator::bearer(client, token)
+            .get_oauth2_userinfo()
+            .send()
+            .await
+        {
             Ok(me) => me.username == "alice",
             Err(e) => {
                 eprintln!("userinfo refused: {e}");
@@ -593,7 +597,7 @@ async fn redis_stopped_mid_run_gives_store_errors_and_loses_nothing() {
         // Redis goes away while the access token is valid: calls go on without it.
         server.kill();
         let me = manager
-            .call(|c| async move { c.get_oauth2_userinfo().await })
+            .call(|c| async move { c.get_oauth2_userinfo().send().await })
             .await
             .expect("a valid access token needs no store");
         assert_eq!(me.username, "alice");

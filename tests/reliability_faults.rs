@@ -104,10 +104,16 @@ impl World {
         let access = self.access_token.clone();
         let task = tokio::spawn(async move {
             match probe {
-                Probe::Public => base.get_public_application(&app_id).await.map(drop),
+                Probe::Public => base
+                    .get_public_application()
+                    .id(&app_id)
+                    .send()
+                    .await
+                    .map(drop),
                 Probe::UserInfo => base
                     .with_credential(Credential::Bearer(access))
                     .get_oauth2_userinfo()
+                    .send()
                     .await
                     .map(drop),
                 Probe::Introspect => {
@@ -120,6 +126,7 @@ impl World {
                 Probe::Bot => base
                     .with_credential(Credential::Bot(bot))
                     .get_current_user_applications()
+                    .send()
                     .await
                     .map(drop),
             }
@@ -266,7 +273,9 @@ async fn a_refused_connection_then_a_server_on_that_port() {
         let base = format!("http://127.0.0.1:{port}/v1");
         let client = builder_for(&base).build().expect("the client builds");
         let err = client
-            .get_public_application(BUILTIN_APPLICATION_ID)
+            .get_public_application()
+            .id(BUILTIN_APPLICATION_ID)
+            .send()
             .await
             .expect_err("nothing listens");
         match &err {
@@ -292,7 +301,9 @@ async fn a_refused_connection_then_a_server_on_that_port() {
         .await
         .expect("the freed port can be bound again");
         let public = client
-            .get_public_application(BUILTIN_APPLICATION_ID)
+            .get_public_application()
+            .id(BUILTIN_APPLICATION_ID)
+            .send()
             .await
             .expect("the same client succeeds once the server listens");
         assert_eq!(public.id.as_str(), BUILTIN_APPLICATION_ID);
@@ -395,7 +406,7 @@ async fn a_chunked_answer_over_the_cap_without_content_length() {
             .build()
             .expect("the client builds");
         let err = client
-            .get_public_application(BUILTIN_APPLICATION_ID)
+            .get_public_application().id(BUILTIN_APPLICATION_ID).send()
             .await
             .expect_err("the answer is over the cap");
         match &err {
@@ -412,7 +423,7 @@ async fn a_chunked_answer_over_the_cap_without_content_length() {
         );
         println!("oversized (raw, chunked): {err}");
         client
-            .get_public_application(BUILTIN_APPLICATION_ID)
+            .get_public_application().id(BUILTIN_APPLICATION_ID).send()
             .await
             .expect("the next call on the same client succeeds");
         emu.shutdown().await;

@@ -224,7 +224,8 @@ fn check(figures: &Figures) {
 /// 500 calls from 32 tasks on the token endpoint (refreshes of garbage refresh tokens: the server
 /// answers `invalid_grant`) and, at the same time, 500 calls from 32 tasks on a bot-token route,
 /// with 20 requests per second allowed on each route and the global limit at its real 50 per
-/// second.
+/// second. The bot route is `GET /oauth2/applications/@me` (bucket `oauth_dev:clients:list`):
+/// `GET /applications/@me` has no route bucket on the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_on_the_token_endpoint_and_a_bot_route() {
     let (calls, tasks) = if heavy() { (5000, 64) } else { (500, 32) };
@@ -263,14 +264,14 @@ async fn a_429_storm_on_the_token_endpoint_and_a_bot_route() {
                 let client = bot.clone();
                 storm(calls, tasks, move |_| {
                     let client = client.clone();
-                    async move { classify(client.get_current_user_applications().await.map(drop)) }
+                    async move { classify(client.get_oauth_applications_me().send().await.map(drop)) }
                 })
             };
             let (mut token, mut bot_figures) = tokio::join!(token_storm, bot_storm);
             token.requests = emu.count_requests("POST", "/oauth2/token");
-            bot_figures.requests = emu.count_requests("GET", "/applications/@me");
+            bot_figures.requests = emu.count_requests("GET", "/oauth2/applications/@me");
             token.print("429 storm, token endpoint (refresh_token, no credential)");
-            bot_figures.print("429 storm, bot route (get_current_user_applications)");
+            bot_figures.print("429 storm, bot route (get_oauth_applications_me)");
             check(&token);
             check(&bot_figures);
             assert_eq!(token.ok, 0, "a garbage refresh token never succeeds");
@@ -307,18 +308,18 @@ async fn a_retry_waits_what_the_server_asked() {
             .credential(Credential::Bot(app.bot_token.clone()))
             .build()
             .expect("the client builds");
-        bot.get_current_user_applications()
+        bot.get_oauth_applications_me().send()
             .await
             .expect("the first call fits the bucket");
         let started = Instant::now();
-        bot.get_current_user_applications()
+        bot.get_oauth_applications_me().send()
             .await
             .expect("the second call succeeds after waiting");
         let took = started.elapsed();
         let requests: Vec<_> = emu
             .requests()
             .into_iter()
-            .filter(|r| r.path.ends_with("/applications/@me"))
+            .filter(|r| r.path.ends_with("/oauth2/applications/@me"))
             .collect();
         assert_eq!(requests.len(), 3, "one 429, one retry");
         let gap = Duration::from_millis(requests[2].at_millis - requests[1].at_millis);
@@ -404,7 +405,7 @@ async fn a_token_manager_under_churn() {
                             let in_flight = in_flight.clone();
                             async move {
                                 let _permit = in_flight.acquire_owned().await.expect("open");
-                                c.get_oauth2_userinfo().await
+                                c.get_oauth2_userinfo().send().await
                             }
                         })
                         .await;

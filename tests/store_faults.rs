@@ -107,7 +107,7 @@ async fn a_store_failing_every_other_save_loses_no_pair() {
             // A call either succeeds or reports the store failure; the next call then succeeds.
             loop {
                 calls += 1;
-                match manager.call(|c| async move { c.get_oauth2_userinfo().await }).await {
+                match manager.call(|c| async move { c.get_oauth2_userinfo().send().await }).await {
                     Ok(me) => {
                         assert_eq!(me.username, "alice");
                         break;
@@ -135,7 +135,7 @@ async fn a_store_failing_every_other_save_loses_no_pair() {
         assert_eq!(store_errors, failures, "every failed save reached a caller");
         assert!(failures >= EXPIRIES / 2, "the store did fail");
         // The last pair works: nothing was lost.
-        let me = manager.call(|c| async move { c.get_oauth2_userinfo().await }).await.expect("works");
+        let me = manager.call(|c| async move { c.get_oauth2_userinfo().send().await }).await.expect("works");
         assert_eq!(me.username, "alice");
         emu.shutdown().await;
     })

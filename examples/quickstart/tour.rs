@@ -1,8 +1,8 @@
 //! The steps of the tour, in the order an application meets them.
 
 use fluxer_oauth2::{
-    Clearable, Credential, Error, FluxerClient, SudoVerification,
-    oauth::{AuthorizeUrl, ClientCredentials, Scope, TokenKind},
+    Clearable, Credential, Error, FluxerClient, Snowflake, SudoVerification,
+    oauth::{AuthorizeUrl, ClientCredentials, RedirectUri, Scope, TokenKind},
     types,
 };
 
@@ -52,12 +52,15 @@ impl Tour {
         // Applications.
         let created = self
             .session
-            .create_oauth_application(
+            .create_oauth_application()
+            .body(
                 types::ApplicationCreateRequest::builder()
                     .name("Quickstart app")
-                    .redirect_uris(Some(vec![REDIRECT_URI.to_owned()])),
-                None,
+                    .redirect_uris(Some(vec![
+                        RedirectUri::parse(REDIRECT_URI).map_err(invalid)?,
+                    ])),
             )
+            .send()
             .await?;
         let app_id = created.id.to_string();
         let client_secret = created
@@ -78,7 +81,12 @@ impl Tour {
                 hidden(&bot_token)
             ),
         );
-        let read = self.session.get_oauth_application(&app_id).await?;
+        let read = self
+            .session
+            .get_oauth_application()
+            .id(&app_id)
+            .send()
+            .await?;
         r.ok(
             "get_oauth_application",
             format!(
@@ -88,17 +96,19 @@ impl Tour {
         );
         let updated = self
             .session
-            .update_oauth_application(
-                &app_id,
+            .update_oauth_application()
+            .id(&app_id)
+            .body(
                 types::ApplicationUpdateRequest::builder()
                     .name(Some(
                         "Quickstart app (renamed)".try_into().map_err(invalid)?,
                     ))
                     .redirect_uris(Some(Clearable::Set(vec![
-                        REDIRECT_URI.to_owned(),
-                        "https://app.example/callback".to_owned(),
+                        RedirectUri::parse(REDIRECT_URI).map_err(invalid)?,
+                        RedirectUri::parse("https://app.example/callback").map_err(invalid)?,
                     ]))),
             )
+            .send()
             .await?;
         r.ok(
             "update_oauth_application",
@@ -108,7 +118,12 @@ impl Tour {
                 updated.redirect_uris.len()
             ),
         );
-        let public = self.anonymous.get_public_application(&app_id).await?;
+        let public = self
+            .anonymous
+            .get_public_application()
+            .id(&app_id)
+            .send()
+            .await?;
         r.ok(
             "get_public_application",
             format!(
@@ -116,12 +131,18 @@ impl Tour {
                 public.name, public.scopes
             ),
         );
-        let mine = self.session.list_user_applications().await?;
+        let mine = self.session.list_user_applications().send().await?;
         r.ok(
             "list_user_applications",
             format!("the user owns {} application(s)", mine.len()),
         );
-        match self.session.get_oauth_applications_me().await? {
+        match self
+            .session
+            .get_oauth_applications_me()
+            .send()
+            .await?
+            .into_inner()
+        {
             types::OAuth2ApplicationsMeResponse::ApplicationListResponse(list) => r.ok(
                 "get_oauth_applications_me",
                 format!("as the user: a list of {}", list.0.len()),
@@ -134,7 +155,7 @@ impl Tour {
 
         // The bot's view.
         let bot = self.session.with_credential(Credential::Bot(bot_token));
-        let bot_app = bot.get_current_user_applications().await?;
+        let bot_app = bot.get_current_user_applications().send().await?;
         r.ok(
             "get_current_user_applications",
             format!(
@@ -143,7 +164,7 @@ impl Tour {
             ),
         );
         if let types::OAuth2ApplicationsMeResponse::ApplicationsMeResponse(app) =
-            bot.get_oauth_applications_me().await?
+            bot.get_oauth_applications_me().send().await?.into_inner()
         {
             r.ok(
                 "get_oauth_applications_me",
@@ -152,12 +173,14 @@ impl Tour {
         }
         let profile = self
             .session
-            .update_bot_profile(
-                &app_id,
+            .update_bot_profile()
+            .id(&app_id)
+            .body(
                 types::BotProfileUpdateRequest::builder()
                     .bio(Some(Clearable::Set("Made by the quickstart".to_owned())))
                     .bot_flags(Some(types::BotFlags(16))),
             )
+            .send()
             .await?;
         r.ok(
             "update_bot_profile",
@@ -173,7 +196,7 @@ impl Tour {
         let user_client = self
             .session
             .with_credential(Credential::Bearer(tokens.access_token.clone()));
-        let me = user_client.get_oauth2_userinfo().await?;
+        let me = user_client.get_oauth2_userinfo().send().await?;
         r.ok(
             "get_oauth2_userinfo",
             format!(
@@ -183,7 +206,7 @@ impl Tour {
                 me.email
             ),
         );
-        let grant = user_client.get_current_user_oauth2().await?;
+        let grant = user_client.get_current_user_oauth2().send().await?;
         r.ok(
             "get_current_user_oauth2",
             format!(
@@ -236,7 +259,11 @@ impl Tour {
 
         // The user's authorizations.
         self.authorize(r, &app_id, &credentials).await?;
-        let grants = self.session.list_user_oauth2_authorizations().await?;
+        let grants = self
+            .session
+            .list_user_oauth2_authorizations()
+            .send()
+            .await?;
         r.ok(
             "list_user_oauth2_authorizations",
             format!(
@@ -249,7 +276,9 @@ impl Tour {
             ),
         );
         self.session
-            .delete_user_oauth2_authorization(&app_id)
+            .delete_user_oauth2_authorization()
+            .application_id(&app_id)
+            .send()
             .await?;
         r.ok(
             "delete_user_oauth2_authorization",
@@ -257,9 +286,17 @@ impl Tour {
         );
         self.authorize(r, &app_id, &credentials).await?;
         self.session
-            .bulk_delete_user_oauth2_authorizations(std::slice::from_ref(&app_id))
+            .bulk_delete_user_oauth2_authorizations()
+            .body(types::OAuth2AuthorizationsBulkRevokeRequest {
+                application_ids: vec![Snowflake::parse(&app_id).map_err(invalid)?],
+            })
+            .send()
             .await?;
-        let left = self.session.list_user_oauth2_authorizations().await?;
+        let left = self
+            .session
+            .list_user_oauth2_authorizations()
+            .send()
+            .await?;
         r.ok(
             "bulk_delete_user_oauth2_authorizations",
             format!("took back grants in bulk; {} left", left.len()),
@@ -271,24 +308,30 @@ impl Tour {
 
     /// Sudo mode for a user with MFA: one TOTP code, then the server's sudo-mode token for the rest.
     pub async fn sudo_with_mfa(&self, r: &mut Report, sudo: &SudoSource) -> Result<(), Error> {
-        let methods = self.session.get_sudo_mfa_methods().await?;
+        let methods = self.session.get_sudo_mfa_methods().send().await?;
         r.note(format!(
             "get_sudo_mfa_methods: has_mfa={} totp={} webauthn={}",
             methods.has_mfa, methods.totp, methods.webauthn
         ));
         let created = self
             .session
-            .create_oauth_application(
-                types::ApplicationCreateRequest::builder().name("Quickstart MFA app"),
-                None,
-            )
+            .create_oauth_application()
+            .body(types::ApplicationCreateRequest::builder().name("Quickstart MFA app"))
+            .send()
             .await?;
         let app_id = created.id.to_string();
         r.ok(
             "create_oauth_application",
             format!("created {:?} id={app_id}", created.name),
         );
-        match self.session.reset_client_secret(&app_id, None).await {
+        match self
+            .session
+            .reset_client_secret()
+            .id(&app_id)
+            .sudo(None)
+            .send()
+            .await
+        {
             Err(Error::SudoRequired {
                 has_mfa, methods, ..
             }) => {
@@ -370,9 +413,13 @@ impl Tour {
         };
         let rotated = self
             .session
-            .reset_client_secret(app_id, Some(&proof))
+            .reset_client_secret()
+            .id(app_id)
+            .sudo(Some(&proof))
+            .send()
             .await?;
         let secret = rotated
+            .into_inner()
             .client_secret
             .ok_or_else(|| missing("client_secret"))?;
         r.ok(
@@ -385,7 +432,13 @@ impl Tour {
         } else {
             None
         };
-        let reset = self.session.reset_bot_token(app_id, again.as_ref()).await?;
+        let reset = self
+            .session
+            .reset_bot_token()
+            .id(app_id)
+            .sudo(again.as_ref())
+            .send()
+            .await?;
         r.ok(
             "reset_bot_token",
             format!(
@@ -395,7 +448,10 @@ impl Tour {
             ),
         );
         self.session
-            .delete_oauth_application(app_id, again.as_ref())
+            .delete_oauth_application()
+            .id(app_id)
+            .sudo(again.as_ref())
+            .send()
             .await?;
         r.ok("delete_oauth_application", format!("deleted {app_id}"));
         Ok(())

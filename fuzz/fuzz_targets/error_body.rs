@@ -77,9 +77,12 @@ fuzz_target!(|data: &[u8]| {
     let status = 200 + (u16::from_be_bytes([hi, lo]) % 400);
     *NEXT.lock().unwrap_or_else(|e| e.into_inner()) = (status, body.to_vec());
     let h = harness();
-    let result = h
-        .runtime
-        .block_on(h.client.get_public_application("1574449618593251330"));
+    let result = h.runtime.block_on(
+        h.client
+            .get_public_application()
+            .id("1574449618593251330")
+            .send(),
+    );
     if let Err(err) = result {
         let shown = err.to_string();
         assert!(shown.starts_with("get_public_application"), "{shown}");
