@@ -155,14 +155,22 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_.~+/=".contains(c)
 }
 
-/// Masks every run of token characters at least [`TOKEN_RUN`] long that is not all digits; with
+/// Whether a run reads as a word or a code rather than a token: all digits (an id, a timestamp), or
+/// letters of one case with underscores (`INVALID_FORM_BODY`, `unsupported_grant_type`). A random
+/// token of 16 or more characters is that only by a one-in-a-million chance.
+fn word_like(run: &str) -> bool {
+    run.bytes().all(|b| b.is_ascii_digit())
+        || run.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        || run.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// Masks every run of token characters at least [`TOKEN_RUN`] long that is not [`word_like`]; with
 /// `cut`, also a run that touches the end (it may be the start of a longer token).
 fn mask_token_runs(text: &str, cut: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String, at_end: bool| {
-        let digits_only = run.chars().all(|c| c.is_ascii_digit());
-        if !run.is_empty() && (at_end || run.len() >= TOKEN_RUN) && !digits_only {
+        if !run.is_empty() && (at_end || run.len() >= TOKEN_RUN) && !word_like(run) {
             out.push_str("[masked]");
         } else {
             out.push_str(run);
@@ -244,6 +252,16 @@ mod tests {
         let text = format!("{}{secret}", "a ".repeat((WINDOW_BYTES - 6) / 2));
         let out = server_text(&text, &s, 512);
         assert!(!out.contains("abc d"), "{out}");
+    }
+
+    #[test]
+    fn codes_stay() {
+        let out = server_text(
+            "INVALID_EMAIL_OR_PASSWORD unsupported_grant_type SOME_CODE_FROM_THE_FUTURE",
+            &RequestSecrets::default(),
+            512,
+        );
+        assert_eq!(out, "INVALID_EMAIL_OR_PASSWORD unsupported_grant_type SOME_CODE_FROM_THE_FUTURE");
     }
 
     #[test]

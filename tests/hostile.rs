@@ -480,3 +480,49 @@ mod settings {
         }
     }
 }
+
+/// The figures of docs/RELIABILITY.md: with default settings, how long a call lasts against a
+/// server that never answers, one that answers after 40 s, and one that answers 429 forever.
+/// About a minute: run with `cargo test --test hostile -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "takes about a minute; run for the figures"]
+async fn default_deadline_figures() {
+    let silent = silent_server().await;
+    let slow = RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
+        let _ = common::raw_server::read_request(&mut stream).await;
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        common::raw_server::write_response(&mut stream, 200, "application/json", b"{}").await;
+    })
+    .await;
+    let limited = RawServer::answering(Ipv4Addr::LOCALHOST, |_, _| {
+        Reply::new(
+            429,
+            "application/json",
+            r#"{"code":"RATE_LIMITED","message":"slow down","retry_after":1,"global":false}"#,
+        )
+    })
+    .await;
+    for (name, server) in [
+        ("never answers", &silent),
+        ("answers after 40 s", &slow),
+        ("429 forever", &limited),
+    ] {
+        let client = FluxerClient::builder()
+            .base_url(server.root_url())
+            .credential(Credential::bot("1.bot"))
+            .build()
+            .unwrap();
+        let started = Instant::now();
+        let err = client
+            .get_current_user_applications()
+            .send()
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        println!(
+            "deadline figure: {name}: {took:?}, {} connections, {err}",
+            server.accepted()
+        );
+        assert!(took <= Duration::from_secs(31), "{name}: {took:?}");
+    }
+}

@@ -395,7 +395,7 @@ async fn invalid_grant_requires_reauthorization_and_stops_all_traffic() {
             assert!(matches!(manager.access_token().await, Err(Error::ReauthorizationRequired { .. })));
         }
         assert!(matches!(manager.client().await, Err(Error::ReauthorizationRequired { .. })));
-        let call = manager.call(|c| async move { c.get_oauth2_userinfo().await }).await;
+        let call = manager.call(|c| async move { c.get_oauth2_userinfo().send().await }).await;
         assert!(matches!(call, Err(Error::ReauthorizationRequired { .. })));
         let json = manager.get_json::<serde_json::Value>("/users/@me").await;
         assert!(matches!(json, Err(Error::ReauthorizationRequired { .. })));
@@ -536,7 +536,7 @@ async fn a_401_refreshes_once_and_retries_once() {
                 let manager = manager.clone();
                 tokio::spawn(async move {
                     manager
-                        .call(|c| async move { c.get_oauth2_userinfo().await })
+                        .call(|c| async move { c.get_oauth2_userinfo().send().await })
                         .await
                 })
             })
@@ -710,13 +710,13 @@ async fn file_store_round_trip_permissions_and_atomic_replace() {
         let store = FileStore::new(&file);
         assert_eq!(store.load().await.unwrap(), None);
 
-        let expires_at = UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_millis(750);
+        let expires_at = UNIX_EPOCH + Duration::from_secs(1_800_000_000) + Duration::from_micros(750_250);
         let first = pair("access-1", "refresh-1", expires_at);
         assert_eq!(store.save(&first, None).await.unwrap(), SaveOutcome::Saved { version: 1 });
         let loaded = store.load().await.unwrap().unwrap();
         assert_eq!(loaded.version, 1);
-        // Whole seconds, rounded down.
-        assert_eq!(loaded.tokens, TokenSet { expires_at: UNIX_EPOCH + Duration::from_secs(1_800_000_000), ..first.clone() });
+        // Whole milliseconds, rounded down: the record every store writes.
+        assert_eq!(loaded.tokens, TokenSet { expires_at: UNIX_EPOCH + Duration::from_millis(1_800_000_000_750), ..first.clone() });
 
         let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
         assert_eq!(
@@ -724,9 +724,16 @@ async fn file_store_round_trip_permissions_and_atomic_replace() {
             json!({
                 "version": 1, "access_token": "access-1", "refresh_token": "refresh-1",
                 "scope": "guilds identify", "token_type": "Bearer",
-                "expires_in_secs": 604800, "expires_at_unix": 1_800_000_000u64,
+                "expires_in_secs": 604800, "expires_at_unix_ms": 1_800_000_000_750u64,
             })
         );
+        // A file written before the record was shared (whole seconds) still reads.
+        let old = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("\"expires_at_unix_ms\":1800000000750", "\"expires_at_unix\":1800000000");
+        std::fs::write(&file, old).unwrap();
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!(loaded.tokens.expires_at, UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -829,7 +836,21 @@ async fn the_default_lease_outlasts_the_longest_refresh_call() {
             "r",
             SystemTime::now() + Duration::from_secs(3600),
         ));
-        // Default client: 30 s per attempt, 4 attempts, 10 s of retry waits = 130 s, plus 10 s.
+        // A client whose calls may take 130 s in all (every attempt and wait): 130 s plus 10 s.
+        let slow = FluxerClient::builder()
+            .base_url(server.uri())
+            .call_timeout(Duration::from_secs(130))
+            .build()
+            .unwrap();
+        let manager = TokenManager::builder(slow, credentials(), store.clone(), initial.clone())
+            .build()
+            .await
+            .unwrap();
+        assert!(
+            format!("{manager:?}").contains("lease_ttl: 140s"),
+            "{manager:?}"
+        );
+        // Default client: a whole call ends within 30 s, plus 10 s is below the 60 s floor.
         let manager = TokenManager::builder(
             client(&server),
             credentials(),
@@ -840,7 +861,7 @@ async fn the_default_lease_outlasts_the_longest_refresh_call() {
         .await
         .unwrap();
         assert!(
-            format!("{manager:?}").contains("lease_ttl: 140s"),
+            format!("{manager:?}").contains("lease_ttl: 60s"),
             "{manager:?}"
         );
         // A quick client without retries: never below the 60 s floor.

@@ -15,11 +15,9 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroize as _;
 
 use crate::{
-    Secret,
     oauth::{
         store::{BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore},
         token::TokenSet,
@@ -204,30 +202,6 @@ impl RefreshLease for FileLease {
     }
 }
 
-/// The file's JSON, written.
-#[derive(Serialize)]
-struct FileContentOut<'a> {
-    version: u64,
-    access_token: &'a str,
-    refresh_token: &'a str,
-    scope: &'a str,
-    token_type: &'a str,
-    expires_in_secs: u64,
-    expires_at_unix: u64,
-}
-
-/// The file's JSON, read.
-#[derive(Deserialize)]
-struct FileContentIn {
-    version: u64,
-    access_token: Secret,
-    refresh_token: Secret,
-    scope: String,
-    token_type: String,
-    expires_in_secs: u64,
-    expires_at_unix: u64,
-}
-
 /// Runs file I/O off the async threads.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
@@ -250,7 +224,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn read_tokens(path: &Path) -> Result<Option<StoredTokens>, StoreError> {
-    let mut raw = match fs::read(path) {
+    let raw = match fs::read(path) {
         Ok(raw) => raw,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
@@ -260,57 +234,13 @@ fn read_tokens(path: &Path) -> Result<Option<StoredTokens>, StoreError> {
             ));
         }
     };
-    let parsed = serde_json::from_slice::<FileContentIn>(&raw);
-    raw.zeroize();
-    // serde_json's messages may quote the offending value, which could be a token: report the place only.
-    let content = parsed.map_err(|e| {
-        StoreError::new(format!(
-            "{} is not a token file ({:?} error at line {}, column {})",
-            path.display(),
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let expires_in = Duration::from_secs(content.expires_in_secs);
-    let expires_at = UNIX_EPOCH
-        .checked_add(Duration::from_secs(content.expires_at_unix))
-        .ok_or_else(|| {
-            StoreError::new(format!(
-                "{}: expires_at_unix is out of range",
-                path.display()
-            ))
-        })?;
-    Ok(Some(StoredTokens {
-        tokens: TokenSet {
-            access_token: content.access_token,
-            refresh_token: content.refresh_token,
-            scope: content.scope,
-            token_type: content.token_type,
-            expires_in,
-            expires_at,
-        },
-        version: content.version,
-    }))
+    crate::oauth::store::decode_record(raw, &path.display().to_string()).map(Some)
 }
 
 /// Writes the pair to a temporary file beside `path`, flushes it, renames it over `path` and flushes
 /// the directory.
 fn write_tokens(path: &Path, tokens: &TokenSet, version: u64) -> Result<(), StoreError> {
-    let content = FileContentOut {
-        version,
-        access_token: tokens.access_token.expose_secret(),
-        refresh_token: tokens.refresh_token.expose_secret(),
-        scope: &tokens.scope,
-        token_type: &tokens.token_type,
-        expires_in_secs: tokens.expires_in.as_secs(),
-        expires_at_unix: tokens
-            .expires_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    };
-    let mut json = serde_json::to_vec(&content)
-        .map_err(|e| StoreError::with_source("could not encode the token pair", e))?;
+    let mut json = crate::oauth::store::encode_record(tokens, version)?;
     json.push(b'\n');
     let temp = temp_path(path);
     let written = write_new_private_file(&temp, &json);

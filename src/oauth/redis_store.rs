@@ -13,19 +13,17 @@
 use std::{
     fmt,
     sync::Arc,
-    time::{Duration, Instant, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 
 use redis::{
     Client, Cmd, RedisError, Value,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use zeroize::Zeroize as _;
 
 use crate::{
-    Secret,
     oauth::{
         store::{BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore},
         token::TokenSet,
@@ -84,6 +82,12 @@ end
 return 0
 ";
 
+/// The two scripts, sent by hash (`EVALSHA`) and loaded once when the server does not know them.
+static SAVE: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(SAVE_SCRIPT));
+static RELEASE: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(RELEASE_SCRIPT));
+
 /// A token store in Redis: one user's pair under one key, shared by every replica.
 ///
 /// # What is stored, and for how long
@@ -133,9 +137,9 @@ return 0
 /// as the user. Redis must be trusted, and protected accordingly:
 ///
 /// - Give the application its own ACL user, limited to its keys and to the commands the store
-///   sends (`GET` and `SET`, and `EVAL` of two scripts that run `GET`, `SET` and `DEL` on those
+///   sends (`GET` and `SET`, and `EVALSHA` (and `SCRIPT LOAD` once) of two scripts that run `GET`, `SET` and `DEL` on those
 ///   keys), with a long password in the URL:
-///   `ACL SETUSER fluxer-tokens on >… ~fluxer:tokens:* resetchannels -@all +get +set +del +eval`.
+///   `ACL SETUSER fluxer-tokens on >… ~fluxer:tokens:* resetchannels -@all +get +set +del +evalsha +script|load`.
 /// - Keep Redis on a private network, and use TLS (`rediss://…`) when the traffic leaves the
 ///   machine; TLS needs one of the `redis` crate's TLS features (for instance
 ///   `redis = { version = "1", features = ["tokio-rustls-comp"] }` in the application's
@@ -351,10 +355,9 @@ impl TokenStore for RedisTokenStore {
                 .checked_add(1)
                 .ok_or_else(|| StoreError::new("the token pair's version cannot grow any more"))?;
             let mut value = encode(tokens, version)?;
-            let mut eval = redis::cmd("EVAL");
-            eval.arg(SAVE_SCRIPT)
-                .arg(1)
-                .arg(&self.pair_key)
+            let mut invocation = SAVE.prepare_invoke();
+            invocation
+                .key(&self.pair_key)
                 .arg(expected_version.map(|v| v.to_string()).unwrap_or_default())
                 .arg(value.as_slice())
                 .arg(
@@ -363,8 +366,8 @@ impl TokenStore for RedisTokenStore {
                         .unwrap_or_default(),
                 );
             value.zeroize();
-            let answer = self.redis.call("save the token pair", &eval).await;
-            drop(eval);
+            let answer = self.redis.run("save the token pair", &invocation).await;
+            drop(invocation);
             match answer? {
                 Value::Array(mut items) => match items.as_mut_slice() {
                     [Value::Int(1)] => Ok(SaveOutcome::Saved { version }),
@@ -478,9 +481,9 @@ impl Drop for RedisLease {
 
 /// Deletes the lease if it still holds `owner`.
 async fn release(redis: &Connection, key: &str, owner: &str) -> Result<(), StoreError> {
-    let mut eval = redis::cmd("EVAL");
-    eval.arg(RELEASE_SCRIPT).arg(1).arg(key).arg(owner);
-    match redis.call("release the refresh lease", &eval).await? {
+    let mut invocation = RELEASE.prepare_invoke();
+    invocation.key(key).arg(owner);
+    match redis.run("release the refresh lease", &invocation).await? {
         Value::Int(1) => Ok(()),
         Value::Int(_) => {
             tracing::warn!(
@@ -518,6 +521,28 @@ impl Connection {
             let mut manager = self.manager().await?;
             cmd.query_async::<Value>(&mut manager).await
         };
+        self.bounded(doing, work).await
+    }
+
+    /// Runs a script (`EVALSHA`, loading it first when the server does not have it).
+    async fn run(
+        &self,
+        doing: &str,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<Value, StoreError> {
+        let work = async {
+            let mut manager = self.manager().await?;
+            invocation.invoke_async::<Value>(&mut manager).await
+        };
+        self.bounded(doing, work).await
+    }
+
+    /// Waits for a command at most the store's timeout.
+    async fn bounded(
+        &self,
+        doing: &str,
+        work: impl Future<Output = Result<Value, RedisError>>,
+    ) -> Result<Value, StoreError> {
         match tokio::time::timeout(self.timeout, work).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.failure(doing, e)),
@@ -555,7 +580,7 @@ impl Connection {
             StoreError::with_source(
                 format!(
                     "Redis at {endpoint} did not allow the store to {doing}: its ACL user needs \
-                     GET, SET, DEL and EVAL on the token keys"
+                     GET, SET, DEL, EVALSHA and SCRIPT LOAD on the token keys"
                 ),
                 cause,
             )
@@ -594,78 +619,12 @@ impl fmt::Display for RedisFailure {
 
 impl std::error::Error for RedisFailure {}
 
-/// The pair's JSON, written.
-#[derive(Serialize)]
-struct PairOut<'a> {
-    version: u64,
-    access_token: &'a str,
-    refresh_token: &'a str,
-    scope: &'a str,
-    token_type: &'a str,
-    expires_in_secs: u64,
-    expires_at_unix_ms: u64,
-}
-
-/// The pair's JSON, read.
-#[derive(Deserialize)]
-struct PairIn {
-    version: u64,
-    access_token: Secret,
-    refresh_token: Secret,
-    scope: String,
-    token_type: String,
-    expires_in_secs: u64,
-    expires_at_unix_ms: u64,
-}
-
 fn encode(tokens: &TokenSet, version: u64) -> Result<Vec<u8>, StoreError> {
-    let pair = PairOut {
-        version,
-        access_token: tokens.access_token.expose_secret(),
-        refresh_token: tokens.refresh_token.expose_secret(),
-        scope: &tokens.scope,
-        token_type: &tokens.token_type,
-        expires_in_secs: tokens.expires_in.as_secs(),
-        expires_at_unix_ms: tokens
-            .expires_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    };
-    serde_json::to_vec(&pair)
-        .map_err(|e| StoreError::with_source("could not encode the token pair", e))
+    crate::oauth::store::encode_record(tokens, version)
 }
 
-fn decode(key: &str, mut raw: Vec<u8>) -> Result<StoredTokens, StoreError> {
-    let parsed = serde_json::from_slice::<PairIn>(&raw);
-    raw.zeroize();
-    // serde_json's messages may quote the offending value, which could be a token: report the place.
-    let pair = parsed.map_err(|e| {
-        StoreError::new(format!(
-            "the Redis key {key} does not hold a token pair ({:?} error at line {}, column {}): \
-             delete it or choose another key",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let expires_at = UNIX_EPOCH
-        .checked_add(Duration::from_millis(pair.expires_at_unix_ms))
-        .ok_or_else(|| {
-            StoreError::new(format!(
-                "the Redis key {key}: expires_at_unix_ms is out of range"
-            ))
-        })?;
-    Ok(StoredTokens {
-        tokens: TokenSet {
-            access_token: pair.access_token,
-            refresh_token: pair.refresh_token,
-            scope: pair.scope,
-            token_type: pair.token_type,
-            expires_in: Duration::from_secs(pair.expires_in_secs),
-            expires_at,
-        },
-        version: pair.version,
-    })
+fn decode(key: &str, raw: Vec<u8>) -> Result<StoredTokens, StoreError> {
+    crate::oauth::store::decode_record(raw, &format!("the Redis key {key}"))
 }
 
 fn not_a_pair(key: &str) -> StoreError {

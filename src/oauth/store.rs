@@ -302,3 +302,89 @@ impl RefreshLease for MemoryLease {
         Box::pin(async { Ok(()) })
     }
 }
+
+/// The one record every store writes for a pair: JSON with the version, the tokens, the scope, the
+/// lifetime in seconds and the expiry in milliseconds since the Unix epoch (rounded down, so a loaded
+/// pair never looks fresher than it is).
+///
+/// ```json
+/// {"version":3,"access_token":"…","refresh_token":"…","scope":"identify email",
+///  "token_type":"Bearer","expires_in_secs":604800,"expires_at_unix_ms":1767225600000}
+/// ```
+#[derive(serde::Serialize)]
+struct RecordOut<'a> {
+    version: u64,
+    access_token: &'a str,
+    refresh_token: &'a str,
+    scope: &'a str,
+    token_type: &'a str,
+    expires_in_secs: u64,
+    expires_at_unix_ms: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct RecordIn {
+    version: u64,
+    access_token: crate::Secret,
+    refresh_token: crate::Secret,
+    scope: String,
+    token_type: String,
+    expires_in_secs: u64,
+    expires_at_unix_ms: Option<u64>,
+    /// Files written before the record was shared kept whole seconds.
+    expires_at_unix: Option<u64>,
+}
+
+/// The record of `tokens` at `version`.
+pub(crate) fn encode_record(tokens: &TokenSet, version: u64) -> Result<Vec<u8>, StoreError> {
+    let scope = tokens.scope.to_string();
+    let record = RecordOut {
+        version,
+        access_token: tokens.access_token.expose_secret(),
+        refresh_token: tokens.refresh_token.expose_secret(),
+        scope: &scope,
+        token_type: &tokens.token_type,
+        expires_in_secs: tokens.expires_in.as_secs(),
+        expires_at_unix_ms: tokens
+            .expires_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    };
+    serde_json::to_vec(&record)
+        .map_err(|e| StoreError::with_source("could not encode the token pair", e))
+}
+
+/// Reads a record; `place` names where it came from in the error. The raw bytes are wiped.
+pub(crate) fn decode_record(mut raw: Vec<u8>, place: &str) -> Result<StoredTokens, StoreError> {
+    use zeroize::Zeroize as _;
+    let parsed = serde_json::from_slice::<RecordIn>(&raw);
+    raw.zeroize();
+    // serde_json's messages may quote the offending value, which could be a token: report the place.
+    let record = parsed.map_err(|e| {
+        StoreError::new(format!(
+            "{place} does not hold a token pair ({:?} error at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let since_epoch = match (record.expires_at_unix_ms, record.expires_at_unix) {
+        (Some(ms), _) => Some(Duration::from_millis(ms)),
+        (None, Some(secs)) => Some(Duration::from_secs(secs)),
+        (None, None) => None,
+    };
+    let expires_at = since_epoch
+        .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
+        .ok_or_else(|| StoreError::new(format!("{place}: the expiry is missing or out of range")))?;
+    Ok(StoredTokens {
+        tokens: TokenSet {
+            access_token: record.access_token,
+            refresh_token: record.refresh_token,
+            scope: record.scope.parse().unwrap_or_default(),
+            token_type: record.token_type,
+            expires_in: Duration::from_secs(record.expires_in_secs),
+            expires_at,
+        },
+        version: record.version,
+    })
+}
