@@ -153,6 +153,7 @@ async fn without_retries_a_429_comes_back_at_once_with_the_wait() {
         let Error::RateLimited {
             operation,
             retry_after,
+            raw_retry_after: None,
             global,
             info,
         } = &err

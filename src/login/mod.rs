@@ -328,7 +328,7 @@ mod tests {
         #[test]
         fn login_answers_read_into_one_shape(
             mfa in proptest::option::of(any::<bool>()),
-            ticket in proptest::option::of("[a-zA-Z0-9]{1,64}"),
+            ticket in proptest::option::of("[a-zA-Z0-9]{12,64}"),
             token in proptest::option::of("flx_[a-zA-Z0-9]{8,40}"),
             user_id in proptest::option::of(0u64..=i64::MAX as u64),
             methods in proptest::collection::vec("[a-z]{1,10}", 0..4),
