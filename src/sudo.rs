@@ -156,6 +156,36 @@ impl SudoCache {
     }
 }
 
+impl crate::FluxerClient {
+    /// The sudo-mode token this client holds for its user, while it is valid for a few more seconds.
+    ///
+    /// The server hands one back after an MFA sudo verification (TOTP or WebAuthn, not a password); the
+    /// client sends it on the next sudo calls by itself, for its 5 minutes. A program that runs one call
+    /// per process (a command line, say) reads it here, keeps it somewhere as private as the session
+    /// token, and gives it to the next process with [`FluxerClient::set_sudo_token`]. It is a secret.
+    ///
+    /// ```
+    /// # fn demo() -> Result<(), fluxer_oauth2::Error> {
+    /// let client = fluxer_oauth2::FluxerClient::builder().build()?;
+    /// assert!(client.sudo_token().is_none(), "none before a sudo verification");
+    /// # Ok(()) }
+    /// ```
+    pub fn sudo_token(&self) -> Option<Secret> {
+        self.api.inner.sudo.current()
+    }
+
+    /// Hands this client a sudo-mode token kept from an earlier run of the same user's session, so that
+    /// its sudo calls go through without a new proof while the token is valid. Its expiry is read from
+    /// the token's `exp` claim (5 minutes from now when it has none); an expired token is kept out, so
+    /// [`FluxerClient::sudo_token`] then answers `None`. Clones of this client share it; a client made
+    /// by [`FluxerClient::with_credential`] does not. If the server refuses it, the client forgets it and
+    /// the call answers [`crate::Error::SudoRequired`] as usual.
+    pub fn set_sudo_token(&self, token: impl Into<Secret>) {
+        let token = token.into();
+        self.api.inner.sudo.store(token.expose_secret());
+    }
+}
+
 /// The `exp` claim of a JWT, without checking its signature (only the server can).
 fn jwt_expiry(token: &str) -> Option<SystemTime> {
     let payload = token.split('.').nth(1)?;
@@ -181,6 +211,36 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1_795_450_134))
         );
         assert_eq!(jwt_expiry("garbage"), None);
+    }
+
+    #[test]
+    fn a_kept_token_is_handed_back_and_an_expired_one_is_not() {
+        let client = crate::FluxerClient::builder()
+            .build()
+            .expect("default settings build");
+        assert!(client.sudo_token().is_none());
+        let exp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 300;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"exp":{exp}}}"#).as_bytes());
+        let fresh = format!("h.{payload}.s");
+        client.set_sudo_token(fresh.as_str());
+        assert_eq!(
+            client
+                .clone()
+                .sudo_token()
+                .as_ref()
+                .map(Secret::expose_secret),
+            Some(fresh.as_str()),
+            "clones share the token"
+        );
+        assert!(client.with_credential(None).sudo_token().is_none());
+        let stale = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"exp":1}"#);
+        client.set_sudo_token(format!("h.{stale}.s"));
+        assert!(client.sudo_token().is_none());
     }
 
     #[test]

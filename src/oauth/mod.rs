@@ -7,6 +7,9 @@ pub mod callback;
 pub mod clock;
 pub mod consent;
 pub mod file_store;
+#[cfg(feature = "loopback")]
+#[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
+pub mod loopback;
 pub mod pkce;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
