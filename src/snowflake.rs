@@ -117,6 +117,13 @@ impl TryFrom<String> for Snowflake {
     }
 }
 
+/// Lets a call take an id by reference: `.id(&app.id)`.
+impl From<&Snowflake> for Snowflake {
+    fn from(value: &Snowflake) -> Self {
+        value.clone()
+    }
+}
+
 impl From<Snowflake> for String {
     fn from(value: Snowflake) -> Self {
         value.0
