@@ -194,35 +194,32 @@ impl FluxerClientBuilder {
         let base_url = checked_base_url(&self.base_url)?;
         self.check_settings()?;
         install_tls_provider();
-        if let Some(http) = self.http_client {
-            return Ok(self_built(
-                base_url,
-                http,
-                self.credential,
-                self.retry,
-                self.max_response_bytes,
-                (self.timeout, self.call_timeout),
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent)
-            // Credentials must never follow a redirect to another host; the API does not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::InvalidInput {
-                operation: "FluxerClientBuilder::build",
-                message: format!("the HTTP client could not be set up: {e}"),
-            })?;
-        Ok(self_built(
-            base_url,
-            http,
-            self.credential,
-            self.retry,
-            self.max_response_bytes,
-            (self.timeout, self.call_timeout),
-        ))
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .timeout(self.timeout)
+                .user_agent(self.user_agent)
+                // Credentials must never follow a redirect to another host; the API does not
+                // redirect.
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::InvalidInput {
+                    operation: "FluxerClientBuilder::build",
+                    message: format!("the HTTP client could not be set up: {e}"),
+                })?,
+        };
+        let shared = Shared {
+            retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
+            timeout: self.timeout,
+            call_timeout: self.call_timeout,
+            session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
+        };
+        let inner = ClientState::new(self.credential, Arc::new(shared));
+        Ok(FluxerClient {
+            api: generated::Client::new_with_client(&base_url, http, inner),
+        })
     }
 }
 
@@ -249,28 +246,6 @@ impl FluxerClientBuilder {
             return refuse("max_response_bytes is zero, so no answer could be read: give at least a few KiB");
         }
         Ok(())
-    }
-}
-
-/// The client over an HTTP client, with the settings every call shares.
-fn self_built(
-    base_url: String,
-    http: reqwest::Client,
-    credential: Option<Credential>,
-    retry: RetryPolicy,
-    max_response_bytes: usize,
-    (timeout, call_timeout): (Duration, Duration),
-) -> FluxerClient {
-    let shared = Shared {
-        retry,
-        max_response_bytes,
-        timeout,
-        call_timeout,
-        session_pacer: Pacer::new(SESSION_MIN_INTERVAL),
-    };
-    let inner = ClientState::new(credential, Arc::new(shared));
-    FluxerClient {
-        api: generated::Client::new_with_client(&base_url, http, inner),
     }
 }
 

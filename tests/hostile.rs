@@ -11,7 +11,10 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use common::raw_server::{RawRequest, RawServer, Reply};
+use common::{
+    echo::echo_server,
+    raw_server::{RawServer, Reply},
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification, TransportKind,
     oauth::{
@@ -46,35 +49,6 @@ fn planted() -> Vec<String> {
     .collect();
     all.push(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
     all
-}
-
-/// The whole request as text, as a hostile server would echo it.
-fn echo(request: &RawRequest) -> String {
-    let mut text = request.line.clone();
-    for (name, value) in &request.headers {
-        text.push_str(&format!("\r\n{name}: {}", String::from_utf8_lossy(value)));
-    }
-    text.push_str("\r\n\r\n");
-    text.push_str(&String::from_utf8_lossy(&request.body));
-    text
-}
-
-/// A server that answers every request with an error echoing it, in the shape picked by `index`.
-async fn echo_server() -> RawServer {
-    RawServer::answering(Ipv4Addr::LOCALHOST, |index, request| {
-        let text = echo(&request);
-        let body = match index % 4 {
-            0 => serde_json::json!({"error": "invalid_grant", "error_description": text}),
-            1 => serde_json::json!({"code": "UNAUTHORIZED", "message": text}),
-            2 => serde_json::json!({
-                "code": "INVALID_FORM_BODY", "message": "Invalid form body.",
-                "errors": [{"path": "password", "code": text.clone(), "message": text}],
-            }),
-            _ => serde_json::json!({"code": text.clone(), "message": text}),
-        };
-        Reply::new(400, "application/json", body.to_string())
-    })
-    .await
 }
 
 fn client_for(base: &str) -> FluxerClient {

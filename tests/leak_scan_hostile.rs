@@ -11,7 +11,10 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use common::raw_server::{RawRequest, RawServer, Reply};
+use common::{
+    echo::echo_server,
+    raw_server::{RawServer, Reply},
+};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, RetryPolicy, Secret, SudoVerification,
     login::{Login, TotpSecret},
@@ -59,35 +62,6 @@ fn planted() -> Vec<String> {
     .collect();
     all.push(format!("{ID}:{CLIENT_SECRET}"));
     all
-}
-
-fn echo(request: &RawRequest) -> String {
-    let mut text = request.line.clone();
-    for (name, value) in &request.headers {
-        text.push_str(&format!("\r\n{name}: {}", String::from_utf8_lossy(value)));
-    }
-    text.push_str("\r\n\r\n");
-    text.push_str(&String::from_utf8_lossy(&request.body));
-    text
-}
-
-async fn echo_server() -> RawServer {
-    RawServer::answering(Ipv4Addr::LOCALHOST, |index, request| {
-        let text = echo(&request);
-        let (status, body) = match index % 5 {
-            0 => (400, serde_json::json!({"error": "invalid_grant", "error_description": text})),
-            1 => (401, serde_json::json!({"code": "UNAUTHORIZED", "message": text})),
-            2 => (
-                400,
-                serde_json::json!({"code": "INVALID_FORM_BODY", "message": "Invalid form body.",
-                    "errors": [{"path": text.clone(), "code": text.clone(), "message": text}]}),
-            ),
-            3 => (403, serde_json::json!({"code": "MISSING_OAUTH_SCOPE", "message": text.clone(), "required_scope": text})),
-            _ => (500, serde_json::json!({"weird": text})),
-        };
-        Reply::new(status, "application/json", body.to_string())
-    })
-    .await
 }
 
 #[derive(Clone, Default)]

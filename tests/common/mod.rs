@@ -4,12 +4,14 @@
 //!   authorization-code flow through the crate's public API, and the request log;
 //! - [`wire`]: the tests against a wiremock server: the credentials the recorded bodies are filled
 //!   with, the recorded bodies, clients aimed at the mock and the requests it received;
+//! - [`echo`]: a server that echoes every request into its error answers, for the leak scans;
 //! - [`raw_server`]: TCP servers on the loopback range scripted by hand, for faults no server
 //!   produces and to see exactly which bytes the client sends;
 //!
 //! and here: time bounds, the heavy switch, and checks of error variants.
 #![allow(dead_code)]
 
+pub mod echo;
 pub mod emulator;
 pub mod raw_server;
 pub mod wire;
