@@ -94,6 +94,8 @@ impl Harness {
         code
     }
 
+    /// The binary with the test's config folder and a clean environment, `--api-base` first
+    /// unless the arguments name the instance themselves.
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env("FLUXER_OAUTH2_CONFIG_DIR", self.config_dir())
@@ -102,10 +104,11 @@ impl Harness {
             .env_remove("FLUXER_SESSION_TOKEN")
             .env_remove("FLUXER_PKCE_VERIFIER")
             .env("BROWSER", "false")
-            .arg("--api-base")
-            .arg(self.base())
-            .args(args)
             .timeout(COMMAND_LIMIT);
+        if !args.contains(&"--instance") {
+            cmd.arg("--api-base").arg(self.base());
+        }
+        cmd.args(args);
         cmd
     }
 
@@ -644,6 +647,11 @@ fn tokens_by_hand_authorize_url_exchange_refresh_introspect_revoke() {
         &format!("{redirect}\n"),
         2,
     );
+
+    // The same instance found by discovery from its address: the kept session applies.
+    let origin = h.base().trim_end_matches("/v1").to_owned();
+    let me = h.json(&["--instance", &origin, "whoami"], "");
+    assert_eq!(me["id"], alice.id.as_str());
 
     let listed = h.json(&["authorizations", "list"], "");
     assert!(
