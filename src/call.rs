@@ -57,7 +57,7 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
         }),
         P::InvalidRequest(message) => Error::InvalidInput { operation, message },
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            transport(operation, &e, limit)
+            transport(operation, e, limit)
         }
         P::InvalidResponsePayload(body, e) => {
             undecodable(
@@ -96,7 +96,7 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
                             .load(std::sync::atomic::Ordering::Relaxed);
                     from_raw(operation, status, &headers, &body, revoked, &secrets)
                 }
-                Err(e) => transport(operation, &e, limit),
+                Err(e) => transport(operation, e, limit),
             }
         }
     }
@@ -149,7 +149,7 @@ impl From<GeneratedError> for Error {
                 message,
             },
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-                transport(OPERATION, &e, 0)
+                transport(OPERATION, e, 0)
             }
             P::InvalidResponsePayload(body, e) => undecodable(
                 OPERATION,
@@ -187,7 +187,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     let response = api
         .execute(request, operation)
         .await
-        .map_err(|e| transport(operation, &e, limit))?;
+        .map_err(|e| transport(operation, e, limit))?;
     let status = response.status().as_u16();
     if response.extensions().get::<TooLarge>().is_some() {
         return Err(Error::ResponseTooLarge { operation, limit });
@@ -201,7 +201,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     let body = response
         .bytes()
         .await
-        .map_err(|e| transport(operation, &e, limit))?;
+        .map_err(|e| transport(operation, e, limit))?;
     if (200..300).contains(&status) {
         let source: &[u8] = if body.is_empty() { b"null" } else { &body };
         return serde_json::from_slice(source)
@@ -253,8 +253,8 @@ fn rate_limited(operation: &'static str, info: RateLimitInfo) -> Error {
 }
 
 /// A failure of the HTTP stack; a body cut at the size cap is [`Error::ResponseTooLarge`].
-fn transport(operation: &'static str, e: &reqwest::Error, limit: usize) -> Error {
-    let mut source = std::error::Error::source(e);
+fn transport(operation: &'static str, e: reqwest::Error, limit: usize) -> Error {
+    let mut source = std::error::Error::source(&e);
     let mut message = e.to_string();
     while let Some(inner) = source {
         if inner.is::<http_body_util::LengthLimitError>() {
@@ -276,6 +276,7 @@ fn transport(operation: &'static str, e: &reqwest::Error, limit: usize) -> Error
         operation,
         kind,
         message,
+        cause: Some(crate::error::Cause::new(e)),
     }
 }
 

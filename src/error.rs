@@ -1,7 +1,7 @@
 //! `Error`: the one error type every call returns, built from the four body shapes the server sends,
 //! with messages that say what happened and what to do.
 
-use std::{fmt, time::Duration};
+use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{operations::CredentialKind, ratelimit::RateLimitInfo};
 
@@ -388,6 +388,9 @@ pub enum Error {
         kind: TransportKind,
         /// Details from the HTTP stack.
         message: String,
+        /// The HTTP stack's error (a `reqwest::Error`), reachable through `source()`.
+        #[source]
+        cause: Option<Cause>,
     },
     /// The server's answer could not be read as the expected type.
     #[error(
@@ -455,11 +458,12 @@ pub enum Error {
         /// The manager's refresh margin.
         margin: Duration,
     },
-    /// The token store failed; the token pair is still held in memory.
+    /// The token store failed; the token pair is still held in memory. `source()` leads to the
+    /// store's error and what caused it (an `io::Error`, a Redis error).
     #[error(
         "the token store failed: {0}; the new tokens are kept in memory and saving is tried again on the next call"
     )]
-    Store(String),
+    Store(#[source] StoreFailure),
     /// The authorization callback was refused (denied, missing or mismatched state).
     #[error(transparent)]
     Callback(#[from] crate::oauth::callback::CallbackError),
@@ -499,6 +503,102 @@ impl Error {
             Self::Api { code, .. } => Some(code),
             _ => None,
         }
+    }
+}
+
+/// The error underneath a failure (the HTTP stack's, a store's), shared so that [`Error`] stays
+/// `Clone`. Its `source()` is that error itself, ready to downcast.
+///
+/// ```
+/// # async fn demo() {
+/// use std::error::Error as _;
+///
+/// let client = fluxer_oauth2::FluxerClient::builder()
+///     .base_url("http://127.0.0.1:9")
+///     .build()
+///     .unwrap();
+/// let err = client.get_sso_status().send().await.unwrap_err();
+/// let mut source = err.source();
+/// let mut found = false;
+/// while let Some(inner) = source {
+///     found |= inner.downcast_ref::<fluxer_oauth2::reqwest::Error>().is_some();
+///     source = inner.source();
+/// }
+/// assert!(found);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Cause(Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub(crate) fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Cause").field(&self.0.to_string()).finish()
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// What [`Error::Store`] holds: the store's message (it derefs to it) and its error, whose own
+/// `source()` is the I/O or Redis error underneath. Never holds a token.
+#[derive(Clone, Debug)]
+pub struct StoreFailure {
+    message: String,
+    error: Option<Arc<crate::oauth::store::StoreError>>,
+}
+
+impl StoreFailure {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            error: None,
+        }
+    }
+}
+
+impl From<crate::oauth::store::StoreError> for StoreFailure {
+    fn from(error: crate::oauth::store::StoreError) -> Self {
+        Self {
+            message: error.full_message(),
+            error: Some(Arc::new(error)),
+        }
+    }
+}
+
+impl std::ops::Deref for StoreFailure {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StoreFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

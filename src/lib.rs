@@ -222,7 +222,9 @@ mod validate;
 pub use auth::Credential;
 pub use clearable::Clearable;
 pub use client::{DEFAULT_BASE_URL, FluxerClient, FluxerClientBuilder, http_client_builder};
-pub use error::{ApiErrorCode, Error, FieldError, OAuthErrorKind, SudoMethods, TransportKind};
+pub use error::{
+    ApiErrorCode, Cause, Error, FieldError, OAuthErrorKind, StoreFailure, SudoMethods, TransportKind,
+};
 pub use generated::types;
 pub use hooks::ClientState;
 pub use operations::{CredentialKind, OperationSpec};

@@ -17,7 +17,7 @@ use std::{
 };
 
 use redis::{
-    Client, Cmd, RedisError, Value,
+    Client, Cmd, Value,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 use tokio::sync::OnceCell;
@@ -81,6 +81,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 ";
+
+/// The Redis client's error, which `source()` of a store failure leads to: re-exported so that a
+/// caller can downcast to it without naming the `redis` crate's version.
+pub use redis::RedisError;
 
 /// The two scripts, sent by hash (`EVALSHA`) and loaded once when the server does not know them.
 static SAVE: std::sync::LazyLock<redis::Script> =
@@ -556,15 +560,18 @@ impl Connection {
 
     fn failure(&self, doing: &str, e: RedisError) -> StoreError {
         let endpoint = &self.endpoint;
-        let cause = RedisFailure(e.to_string());
-        if e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() {
+        let (io, refused, dropped) = (e.is_io_error(), e.is_connection_refusal(), e.is_connection_dropped());
+        let (kind, code) = (e.kind(), e.code().map(str::to_owned));
+        let no_command = e.detail().is_some_and(|d| d.contains("can't run this command"));
+        let cause = e;
+        if io || refused || dropped {
             StoreError::with_source(
                 format!("could not reach Redis at {endpoint} to {doing}: is it running?"),
                 cause,
             )
-        } else if e.kind() == redis::ErrorKind::AuthenticationFailed
-            || e.code() == Some("NOAUTH")
-            || e.code() == Some("WRONGPASS")
+        } else if kind == redis::ErrorKind::AuthenticationFailed
+            || code.as_deref() == Some("NOAUTH")
+            || code.as_deref() == Some("WRONGPASS")
         {
             StoreError::with_source(
                 format!(
@@ -573,10 +580,7 @@ impl Connection {
                 ),
                 cause,
             )
-        } else if e.code() == Some("NOPERM")
-            || e.detail()
-                .is_some_and(|d| d.contains("can't run this command"))
-        {
+        } else if code.as_deref() == Some("NOPERM") || no_command {
             StoreError::with_source(
                 format!(
                     "Redis at {endpoint} did not allow the store to {doing}: its ACL user needs \
@@ -606,18 +610,6 @@ impl Connection {
     }
 }
 
-/// A Redis client error as text: its `Display` already says what its source would (which would
-/// otherwise be printed twice), and it never holds a stored value.
-#[derive(Debug)]
-struct RedisFailure(String);
-
-impl fmt::Display for RedisFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedisFailure {}
 
 fn encode(tokens: &TokenSet, version: u64) -> Result<Vec<u8>, StoreError> {
     crate::oauth::store::encode_record(tokens, version)

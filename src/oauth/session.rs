@@ -384,8 +384,9 @@ impl TokenManager {
         match tokio::spawn(async move { inner.settle(need, arrived).await }).await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(_) => Err(Error::Store(
-                "the token refresh was cancelled: the runtime is shutting down".to_owned(),
+            Err(_) => Err(Error::Store(crate::error::StoreFailure::new(
+                "the token refresh was cancelled: the runtime is shutting down",
+            )
             )),
         }
     }
@@ -778,8 +779,9 @@ impl Inner {
             }
             return Ok(());
         }
-        Err(Error::Store(
-            "the stored token pair kept changing while the new pair was being saved".to_owned(),
+        Err(Error::Store(crate::error::StoreFailure::new(
+            "the stored token pair kept changing while the new pair was being saved",
+        )
         ))
     }
 

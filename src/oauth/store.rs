@@ -90,8 +90,13 @@ impl StoreError {
         let mut out = self.message.clone();
         let mut source = std::error::Error::source(self);
         while let Some(inner) = source {
-            out.push_str(": ");
-            out.push_str(&inner.to_string());
+            // A cause that repeats what was said already (a client error naming its own source)
+            // is left out.
+            let text = inner.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
             source = inner.source();
         }
         out
@@ -100,7 +105,7 @@ impl StoreError {
 
 impl From<StoreError> for crate::Error {
     fn from(err: StoreError) -> Self {
-        crate::Error::Store(err.full_message())
+        crate::Error::Store(crate::error::StoreFailure::from(err))
     }
 }
 
