@@ -19,8 +19,8 @@ use fluxer_oauth2::{
     FluxerClient, Secret,
     oauth::{
         ClientCredentials, TokenSet,
-        session::TokenManager,
-        store::{MemoryStore, TokenStore},
+        TokenManager,
+        MemoryStore, TokenStore,
     },
 };
 

@@ -248,7 +248,7 @@ pub enum Error {
     },
     /// The access token lacks a scope this call needs. The server says so (403
     /// `MISSING_OAUTH_SCOPE`, naming the scope); a client that knows the token's granted scopes
-    /// ([`crate::FluxerClient::with_token_set`], [`crate::oauth::session::TokenManager::client`])
+    /// ([`crate::FluxerClient::with_token_set`], [`crate::oauth::TokenManager::client`])
     /// finds it before sending, and then nothing was sent.
     #[error(
         "{operation}: the access token lacks the `{scope}` scope: ask the user to authorize again with it"
@@ -466,10 +466,10 @@ pub enum Error {
     Store(#[source] StoreFailure),
     /// The authorization callback was refused (denied, missing or mismatched state).
     #[error(transparent)]
-    Callback(#[from] crate::oauth::callback::CallbackError),
+    Callback(#[from] crate::oauth::CallbackError),
     /// The authorization URL could not be built.
     #[error(transparent)]
-    Authorize(#[from] crate::oauth::authorize::AuthorizeError),
+    Authorize(#[from] crate::oauth::AuthorizeError),
 }
 
 impl Error {
@@ -559,7 +559,7 @@ impl std::error::Error for Cause {
 #[derive(Clone, Debug)]
 pub struct StoreFailure {
     message: String,
-    error: Option<Arc<crate::oauth::store::StoreError>>,
+    error: Option<Arc<crate::oauth::StoreError>>,
 }
 
 impl StoreFailure {
@@ -571,8 +571,8 @@ impl StoreFailure {
     }
 }
 
-impl From<crate::oauth::store::StoreError> for StoreFailure {
-    fn from(error: crate::oauth::store::StoreError) -> Self {
+impl From<crate::oauth::StoreError> for StoreFailure {
+    fn from(error: crate::oauth::StoreError) -> Self {
         Self {
             message: error.full_message(),
             error: Some(Arc::new(error)),

@@ -18,7 +18,7 @@ use crate::{
     Credential,
     discovery::Instance,
     mask::RequestSecrets,
-    oauth::scope::{Scope, Scopes},
+    oauth::{Scope, Scopes},
     operations::{CredentialKind, OperationSpec},
     ratelimit::{RateLimitInfo, RetryPolicy, duration_from_secs},
     sudo::{SUDO_HEADER, SudoCache},
@@ -241,16 +241,18 @@ impl crate::generated::Client {
         request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
+        let op = crate::generated::operation(operation);
         let span = tracing::debug_span!(
             "fluxer_oauth2.call",
             operation,
             method = %request.method(),
             path = request.url().path(),
+            // A call that may spend a code or refresh token says so: it is never retried blindly.
+            single_use = op.is_some_and(|op| op.single_use),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let op = crate::generated::operation(operation);
         self.exec_with_retries(request, op).instrument(span).await
     }
 

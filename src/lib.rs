@@ -51,7 +51,7 @@
 //!
 //! use fluxer_oauth2::{
 //!     Credential, FluxerClient,
-//!     oauth::{AuthorizeUrl, ClientCredentials, RedirectUri, Scope, session::TokenManager, store::MemoryStore},
+//!     oauth::{AuthorizeUrl, ClientCredentials, RedirectUri, Scope, TokenManager, MemoryStore},
 //!     types::ApplicationCreateRequest,
 //! };
 //!
@@ -226,7 +226,6 @@ pub use error::{
     ApiErrorCode, Cause, Error, FieldError, OAuthErrorKind, StoreFailure, SudoMethods, TransportKind,
 };
 pub use generated::types;
-pub use hooks::ClientState;
 pub use operations::{CredentialKind, OperationSpec};
 pub use ratelimit::{RateLimitInfo, RetryPolicy};
 pub use response::Response;

@@ -162,7 +162,7 @@ impl crate::FluxerClient {
     /// The server hands one back after an MFA sudo verification (TOTP or WebAuthn, not a password); the
     /// client sends it on the next sudo calls by itself, for its 5 minutes. A program that runs one call
     /// per process (a command line, say) reads it here, keeps it somewhere as private as the session
-    /// token, and gives it to the next process with [`FluxerClient::set_sudo_token`]. It is a secret.
+    /// token, and gives it to the next process with [`FluxerClient::set_sudo_token`](crate::FluxerClient::set_sudo_token). It is a secret.
     ///
     /// ```
     /// # fn demo() -> Result<(), fluxer_oauth2::Error> {
@@ -177,8 +177,8 @@ impl crate::FluxerClient {
     /// Hands this client a sudo-mode token kept from an earlier run of the same user's session, so that
     /// its sudo calls go through without a new proof while the token is valid. Its expiry is read from
     /// the token's `exp` claim (5 minutes from now when it has none); an expired token is kept out, so
-    /// [`FluxerClient::sudo_token`] then answers `None`. Clones of this client share it; a client made
-    /// by [`FluxerClient::with_credential`] does not. If the server refuses it, the client forgets it and
+    /// [`FluxerClient::sudo_token`](crate::FluxerClient::sudo_token) then answers `None`. Clones of this client share it; a client made
+    /// by [`FluxerClient::with_credential`](crate::FluxerClient::with_credential) does not. If the server refuses it, the client forgets it and
     /// the call answers [`crate::Error::SudoRequired`] as usual.
     pub fn set_sudo_token(&self, token: impl Into<Secret>) {
         let token = token.into();

@@ -2,12 +2,12 @@
 //! comes back, and that no secret ever shows up in `Debug`.
 
 use fluxer_oauth2::Secret;
-use fluxer_oauth2::oauth::authorize::{
+use fluxer_oauth2::oauth::{
     AuthorizeError, AuthorizeUrl, CsrfState, Prompt, RedirectUri, UrlError,
 };
-use fluxer_oauth2::oauth::callback::{Callback, CallbackError, OAuthCallbackError};
-use fluxer_oauth2::oauth::pkce::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
-use fluxer_oauth2::oauth::scope::{Scope, Scopes};
+use fluxer_oauth2::oauth::{Callback, CallbackError, OAuthCallbackError};
+use fluxer_oauth2::oauth::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
+use fluxer_oauth2::oauth::{Scope, Scopes};
 use url::Url;
 
 const API: &str = "https://api.fluxer.app/v1";

@@ -19,7 +19,7 @@ use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FluxerClient, RetryPolicy, Secret,
     oauth::{
         AuthorizeError, AuthorizeUrl, BotInvite, BotInviteRequest, Permissions, Scope, TokenSet,
-        consent::consent_request,
+        consent_request,
     },
     types,
 };

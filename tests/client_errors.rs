@@ -23,7 +23,7 @@ use common::{
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FieldError, FluxerClient, OAuthErrorKind, RetryPolicy, Secret,
     SudoMethods, SudoVerification, TransportKind,
-    oauth::token::{ClientCredentials, TokenKind, TokenSet},
+    oauth::{ClientCredentials, TokenKind, TokenSet},
     types,
 };
 use wiremock::{

@@ -20,7 +20,7 @@ use fluxer_oauth2::{
     Credential, CredentialKind, Error, FluxerClient, Secret, Snowflake, SudoVerification,
     oauth::{
         RedirectUri, UrlError,
-        token::{ClientAuth, ClientCredentials, TokenKind},
+        ClientAuth, ClientCredentials, TokenKind,
     },
     types,
 };

@@ -12,7 +12,7 @@ use common::wire::{
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FluxerClient, RateLimitInfo, RetryPolicy, Secret,
-    oauth::token::{ClientCredentials, TokenSet},
+    oauth::{ClientCredentials, TokenSet},
 };
 use wiremock::{
     Mock, MockServer, ResponseTemplate,

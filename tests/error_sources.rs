@@ -6,7 +6,7 @@ use std::{error::Error as _, sync::Arc, time::SystemTime};
 
 use fluxer_oauth2::{
     Error, FluxerClient,
-    oauth::{ClientCredentials, TokenSet, file_store::FileStore, session::TokenManager},
+    oauth::{ClientCredentials, TokenSet, FileStore, TokenManager},
     types,
 };
 
@@ -69,7 +69,7 @@ async fn a_file_store_failure_leads_to_the_io_error() {
     .unwrap_err();
     assert!(matches!(err, Error::Store(_)), "{err:?}");
     assert!(reaches::<std::io::Error>(&err), "{err:?}");
-    assert!(reaches::<fluxer_oauth2::oauth::store::StoreError>(&err));
+    assert!(reaches::<fluxer_oauth2::oauth::StoreError>(&err));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -19,7 +19,7 @@ use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification, TransportKind,
     oauth::{
         ClientAuth, ClientCredentials, PkceVerifier, RedirectUri, TokenKind, TokenSet, UrlError,
-        session::TokenManager, store::MemoryStore,
+        TokenManager, MemoryStore,
     },
     types,
 };
@@ -355,7 +355,7 @@ async fn an_unsendable_access_token_is_refused_when_it_arrives() {
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     assert!(err.to_string().contains("cannot be sent in a header"));
     assert_eq!(manager.tokens().access_token.expose_secret(), "access-0");
-    use fluxer_oauth2::oauth::store::TokenStore as _;
+    use fluxer_oauth2::oauth::TokenStore as _;
     let stored = store.load().await.unwrap().unwrap();
     assert_eq!(stored.tokens.access_token.expose_secret(), "access-0");
 }

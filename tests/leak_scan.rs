@@ -26,7 +26,7 @@ use fluxer_oauth2::{
     Credential, Error, Secret, Snowflake, SudoVerification,
     oauth::{
         Callback, ClientAuth, ClientCredentials, CsrfState, Scope, TokenKind,
-        session::TokenManager, store::MemoryStore,
+        TokenManager, MemoryStore,
     },
     types,
 };

@@ -6,21 +6,17 @@
 mod common;
 
 use std::{
-    net::Ipv4Addr,
     sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
 
-use common::{
-    echo::echo_server,
-    raw_server::{RawServer, Reply},
-};
+use common::echo::echo_server;
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, RetryPolicy, Secret, SudoVerification,
     login::{Login, TotpSecret},
     oauth::{
-        ClientAuth, ClientCredentials, PkceVerifier, RedirectUri, TokenKind, TokenSet,
-        session::TokenManager, store::MemoryStore,
+        ClientAuth, ClientCredentials, MemoryStore, PkceVerifier, RedirectUri, TokenKind,
+        TokenManager, TokenSet,
     },
     types,
 };

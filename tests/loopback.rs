@@ -12,7 +12,7 @@ use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{
         CallbackError, ClientCredentials, OAuthCallbackError, Scope,
-        consent::consent_request,
+        consent_request,
         loopback::{BrowserUnavailable, LoopbackError, LoopbackLogin, redirect_uri},
     },
     types,

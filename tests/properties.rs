@@ -23,7 +23,7 @@ use fluxer_oauth2::{
     Error, FluxerClient, OAuthErrorKind, RateLimitInfo, RetryPolicy, Secret,
     oauth::{
         AuthorizeUrl, Callback, CallbackError, ClientCredentials, CsrfState, OAuthCallbackError,
-        PkceMethod, PkceVerifier, Prompt, Scope, TokenSet, token::MAX_TOKEN_LIFETIME,
+        PkceMethod, PkceVerifier, Prompt, Scope, TokenSet, MAX_TOKEN_LIFETIME,
     },
     types,
 };

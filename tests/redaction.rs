@@ -23,8 +23,8 @@ use common::wire::{
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification,
     oauth::{
-        pkce::PkceVerifier,
-        token::{ClientAuth, ClientCredentials, TokenKind, TokenSet},
+        PkceVerifier,
+        ClientAuth, ClientCredentials, TokenKind, TokenSet,
     },
     types,
 };

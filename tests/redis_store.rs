@@ -23,10 +23,10 @@ use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
         Scope, TokenSet,
-        clock::Clock as ManagerClock,
+        Clock as ManagerClock,
         redis_store::RedisTokenStore,
-        session::TokenManager,
-        store::{SaveOutcome, StoreError, TokenStore},
+        TokenManager,
+        SaveOutcome, StoreError, TokenStore,
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig, Fault};

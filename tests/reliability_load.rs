@@ -23,8 +23,8 @@ use common::{
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, RetryPolicy, Secret,
     oauth::{
-        ClientCredentials, Scope, clock::Clock as ManagerClock, session::TokenManager,
-        store::MemoryStore,
+        ClientCredentials, Scope, Clock as ManagerClock, TokenManager,
+        MemoryStore,
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig, RateLimitConfig};

@@ -26,8 +26,8 @@ use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, Secret,
     oauth::{
         AuthorizeError, AuthorizeUrl, Callback, CallbackError, ClientAuth, ClientCredentials,
-        CsrfState, RedirectUri, Scope, TokenKind, TokenSet, UrlError, session::TokenManager,
-        store::MemoryStore,
+        CsrfState, RedirectUri, Scope, TokenKind, TokenSet, UrlError, TokenManager,
+        MemoryStore,
     },
     types,
 };

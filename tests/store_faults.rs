@@ -21,11 +21,9 @@ use fluxer_oauth2::{
     Error,
     oauth::{
         ClientCredentials, Scope, TokenSet,
-        clock::Clock,
-        session::TokenManager,
-        store::{
-            BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
-        },
+        Clock,
+        TokenManager,
+        BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig};

@@ -16,8 +16,8 @@ use common::wire::{
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FieldError, FluxerClient, Secret,
     oauth::{
-        pkce::PkceVerifier,
-        token::{ClientAuth, ClientCredentials, TokenKind, TokenSet},
+        PkceVerifier,
+        ClientAuth, ClientCredentials, TokenKind, TokenSet,
     },
     types,
 };

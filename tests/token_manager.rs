@@ -17,12 +17,10 @@ use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
         ClientCredentials, TokenSet,
-        clock::ManualClock,
-        file_store::FileStore,
-        session::TokenManager,
-        store::{
-            BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
-        },
+        ManualClock,
+        FileStore,
+        TokenManager,
+        BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
     },
 };
 use serde_json::json;
@@ -317,7 +315,7 @@ async fn refreshes_ahead_of_expiry_by_the_clock() {
 }
 
 fn clock_now(clock: &ManualClock) -> SystemTime {
-    use fluxer_oauth2::oauth::clock::Clock as _;
+    use fluxer_oauth2::oauth::Clock as _;
     clock.now()
 }
 

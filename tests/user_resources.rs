@@ -18,7 +18,7 @@ use common::{
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, CredentialKind, Error, FluxerClient, RetryPolicy, Secret,
-    oauth::{Scope, Scopes, TokenSet, session::TokenManager, store::MemoryStore},
+    oauth::{Scope, Scopes, TokenSet, TokenManager, MemoryStore},
 };
 use fluxer_oauth2_emulator::{Connection, Emulator};
 

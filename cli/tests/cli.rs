@@ -14,7 +14,7 @@ use std::{
 };
 
 use assert_cmd::Command;
-use fluxer_oauth2::{Credential, FluxerClient, oauth::consent::consent_request};
+use fluxer_oauth2::{Credential, FluxerClient, oauth::consent_request};
 use fluxer_oauth2_emulator::{Emulator, Fault, NewUser, RateLimitConfig, RouteLimit, SeededUser};
 use serde_json::Value;
 

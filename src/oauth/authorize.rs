@@ -7,8 +7,8 @@ use std::str::FromStr;
 use url::{Host, Url};
 
 use crate::Secret;
-use crate::oauth::pkce::{PkceMethod, PkceVerifier, random_token};
-use crate::oauth::scope::{Scope, Scopes};
+use crate::oauth::{PkceMethod, PkceVerifier, pkce::random_token};
+use crate::oauth::{Scope, Scopes};
 
 /// The longest value the server takes for `state`, `scope` and `redirect_uri`.
 const MAX_PARAM_LEN: usize = 256;
@@ -20,7 +20,7 @@ const MAX_PARAM_LEN: usize = 256;
 /// zeroed on drop and equality is checked in constant time.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::authorize::CsrfState;
+/// use fluxer_oauth2::oauth::CsrfState;
 ///
 /// let state = CsrfState::generate();
 /// assert_eq!(state.expose_secret().len(), 43);
@@ -133,7 +133,7 @@ pub enum UrlError {
 /// embedded credentials, and anything over 256 characters.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::authorize::RedirectUri;
+/// use fluxer_oauth2::oauth::RedirectUri;
 ///
 /// let uri = RedirectUri::parse("https://X.Example").unwrap();
 /// assert_eq!(uri.normalized(), "https://x.example/");
@@ -328,8 +328,8 @@ pub enum AuthorizeError {
 /// challenge are added unless you say otherwise.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::authorize::{AuthorizeUrl, Prompt};
-/// use fluxer_oauth2::oauth::scope::Scope;
+/// use fluxer_oauth2::oauth::{AuthorizeUrl, Prompt};
+/// use fluxer_oauth2::oauth::Scope;
 ///
 /// let request = AuthorizeUrl::new(
 ///     fluxer_oauth2::DEFAULT_BASE_URL, // "https://api.fluxer.app/v1", or a self-hosted instance's
@@ -346,14 +346,14 @@ pub enum AuthorizeError {
 /// ));
 /// // Keep these in the user's session until the callback arrives:
 /// let (_state, _verifier, _redirect) = (request.state, request.pkce_verifier, request.redirect_uri);
-/// # Ok::<(), fluxer_oauth2::oauth::authorize::AuthorizeError>(())
+/// # Ok::<(), fluxer_oauth2::oauth::AuthorizeError>(())
 /// ```
 #[derive(Debug)]
 #[must_use = "call .build() to get the URL"]
 pub struct AuthorizeUrl {
     api_base: String,
     client_id: String,
-    /// `None` only for a bot invite without the code grant (see `crate::oauth::bot::BotInvite`).
+    /// `None` only for a bot invite without the code grant (see `crate::oauth::BotInvite`).
     redirect_uri: Option<String>,
     scopes: Scopes,
     state: Option<CsrfState>,
@@ -466,7 +466,7 @@ impl AuthorizeUrl {
     /// assert!(request.url.as_str().contains("&permissions=3072"));
     /// # Ok::<(), fluxer_oauth2::oauth::AuthorizeError>(())
     /// ```
-    pub fn bot_permissions(mut self, permissions: crate::oauth::bot::Permissions) -> Self {
+    pub fn bot_permissions(mut self, permissions: crate::oauth::Permissions) -> Self {
         self.permissions = Some(permissions.to_string());
         self
     }

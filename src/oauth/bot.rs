@@ -50,10 +50,10 @@ use url::Url;
 use crate::{
     Error, FluxerClient,
     oauth::{
-        authorize::{AuthorizeError, AuthorizeUrl, CsrfState, RedirectUri},
-        callback::Callback,
-        pkce::PkceVerifier,
-        scope::Scope,
+        AuthorizeError, AuthorizeUrl, CsrfState, RedirectUri,
+        Callback,
+        PkceVerifier,
+        Scope,
     },
 };
 
@@ -608,7 +608,7 @@ impl FluxerClient {
     /// [`Error::InvalidPermissions`]; [`Error::RedirectUriRequired`] when the application has
     /// `bot_require_code_grant` and the invite has no redirect URI.
     pub async fn grant_bot_consent(&self, invite: &BotInviteRequest) -> Result<Callback, Error> {
-        let body = crate::oauth::consent::consent_request(&invite.url)?;
+        let body = crate::oauth::consent_request(&invite.url)?;
         let answer = self.provide_oauth2_consent().body(body).send().await?;
         Ok(Callback::parse(answer.redirect_to.expose_secret())?)
     }

@@ -6,7 +6,7 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 use crate::Secret;
-use crate::oauth::authorize::CsrfState;
+use crate::oauth::CsrfState;
 
 /// The `error` value of a callback that carries no code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -112,8 +112,8 @@ pub enum CallbackError {
 /// [`Callback::verify_state`].
 ///
 /// ```
-/// use fluxer_oauth2::oauth::authorize::CsrfState;
-/// use fluxer_oauth2::oauth::callback::{Callback, CallbackError};
+/// use fluxer_oauth2::oauth::CsrfState;
+/// use fluxer_oauth2::oauth::{Callback, CallbackError};
 ///
 /// let expected = CsrfState::new("st-0-xyz"); // from the user's session
 /// let callback = Callback::parse("https://app.example/callback?code=abc123&state=st-0-xyz")?;

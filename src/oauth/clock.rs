@@ -1,4 +1,4 @@
-//! The time a [`crate::oauth::session::TokenManager`] reads to decide whether an access token is
+//! The time a [`crate::oauth::TokenManager`] reads to decide whether an access token is
 //! about to expire: the system clock in production, a [`ManualClock`] in tests.
 
 use std::{
@@ -30,7 +30,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use fluxer_oauth2::oauth::clock::{Clock, ManualClock};
+/// use fluxer_oauth2::oauth::{Clock, ManualClock};
 ///
 /// let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
 /// let clock = ManualClock::new(start);

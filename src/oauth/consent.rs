@@ -3,7 +3,7 @@
 
 use crate::{
     Error, FluxerClient,
-    oauth::{authorize::AuthorizeRequest, callback::Callback},
+    oauth::{AuthorizeRequest, Callback},
     types,
 };
 
@@ -35,7 +35,7 @@ impl FluxerClient {
 /// the request in that URL's query.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::{AuthorizeUrl, Scope, consent::consent_request};
+/// use fluxer_oauth2::oauth::{AuthorizeUrl, Scope, consent_request};
 ///
 /// let request = AuthorizeUrl::new("https://api.fluxer.app/v1", "1574449618593251330", "https://app.example/cb")
 ///     .scope(Scope::Identify)

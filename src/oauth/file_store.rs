@@ -19,8 +19,8 @@ use zeroize::Zeroize as _;
 
 use crate::{
     oauth::{
-        store::{BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore},
-        token::TokenSet,
+        BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
+        TokenSet,
     },
 };
 
@@ -56,7 +56,7 @@ const SAVE_LOCK_WAIT: Duration = Duration::from_secs(10);
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use fluxer_oauth2::oauth::{file_store::FileStore, store::TokenStore};
+/// use fluxer_oauth2::oauth::{FileStore, TokenStore};
 ///
 /// let store: Arc<dyn TokenStore> = Arc::new(FileStore::new("/var/lib/my-app/fluxer-tokens.json"));
 /// # let _ = store;

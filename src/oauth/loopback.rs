@@ -76,11 +76,11 @@ use zeroize::Zeroizing;
 use crate::{
     Error, FluxerClient, Secret,
     oauth::{
-        authorize::{AuthorizeError, AuthorizeRequest, AuthorizeUrl, Prompt},
-        callback::{Callback, CallbackError},
-        pkce::PkceVerifier,
-        scope::Scope,
-        token::{ClientCredentials, TokenSet},
+        AuthorizeError, AuthorizeRequest, AuthorizeUrl, Prompt,
+        Callback, CallbackError,
+        PkceVerifier,
+        Scope,
+        ClientCredentials, TokenSet,
     },
 };
 

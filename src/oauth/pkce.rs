@@ -64,7 +64,7 @@ pub enum PkceError {
 /// its memory is zeroed on drop.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::pkce::{PkceMethod, PkceVerifier};
+/// use fluxer_oauth2::oauth::{PkceMethod, PkceVerifier};
 ///
 /// let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
 /// let challenge = verifier.challenge(PkceMethod::S256);

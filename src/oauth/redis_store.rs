@@ -6,7 +6,7 @@
 //! others would get `invalid_grant`, which ends the user's session. With this store the replicas
 //! take turns through a lease in Redis, and only the first one spends the refresh token; the others
 //! find the pair it saved and use it. See [`TokenStore`] for the protocol, which
-//! [`crate::oauth::session::TokenManager`] follows.
+//! [`crate::oauth::TokenManager`] follows.
 //!
 //! Available with the crate's `redis` feature.
 
@@ -25,8 +25,8 @@ use zeroize::Zeroize as _;
 
 use crate::{
     oauth::{
-        store::{BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore},
-        token::TokenSet,
+        BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
+        TokenSet,
     },
 };
 
@@ -113,7 +113,7 @@ static RELEASE: std::sync::LazyLock<redis::Script> =
 ///   `ttl(None)` keeps it for ever (for instances whose refresh tokens never expire).
 /// - **`<key>:lease`**: while a replica refreshes, a random owner id (32 hex digits, no token).
 ///   It expires after the lease `ttl` the manager asks for
-///   ([`crate::oauth::session::TokenManagerBuilder::lease_ttl`], 60 s by default) and is deleted
+///   ([`crate::oauth::TokenManagerBuilder::lease_ttl`], 60 s by default) and is deleted
 ///   when the refresh is done.
 ///
 /// # The lease and the compare-and-swap
@@ -157,7 +157,7 @@ static RELEASE: std::sync::LazyLock<redis::Script> =
 /// # When Redis is unreachable
 ///
 /// Every call fails with a [`StoreError`] ("could not reach Redis at …: is it running?") within
-/// the [`timeout`](RedisTokenStore::timeout); a [`crate::oauth::session::TokenManager`] turns it
+/// the [`timeout`](RedisTokenStore::timeout); a [`crate::oauth::TokenManager`] turns it
 /// into [`crate::Error::Store`] and keeps the pair it holds in memory. Calls with a valid access token
 /// (Fluxer's last 7 days) need no store and go on working; only a refresh waits for Redis, and a
 /// pair refreshed just before Redis went away is kept and saved as soon as Redis answers again.
@@ -173,7 +173,7 @@ static RELEASE: std::sync::LazyLock<redis::Script> =
 /// # async fn demo(client: fluxer_oauth2::FluxerClient,
 /// #     credentials: fluxer_oauth2::oauth::ClientCredentials) -> Result<(), Box<dyn std::error::Error>> {
 /// use std::{sync::Arc, time::Duration};
-/// use fluxer_oauth2::oauth::{redis_store::RedisTokenStore, session::TokenManager};
+/// use fluxer_oauth2::oauth::{redis_store::RedisTokenStore, TokenManager};
 ///
 /// let users = RedisTokenStore::new("redis://127.0.0.1:6379/", "fluxer:tokens:1574449618593251330")?
 ///     .ttl(Duration::from_secs(30 * 86_400));

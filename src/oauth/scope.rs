@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// is also the order of [`Ord`]; [`Scope::Other`] sorts after them.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::scope::Scope;
+/// use fluxer_oauth2::oauth::Scope;
 ///
 /// assert_eq!("email".parse::<Scope>().unwrap(), Scope::Email);
 /// assert_eq!(Scope::Guilds.as_str(), "guilds");
@@ -36,7 +36,7 @@ pub enum Scope {
     /// (`invalid_scope`), so use this only for scopes a newer server has added.
     ///
     /// The name must be a valid scope token (printable ASCII, no space, `"`, `\` or `+`);
-    /// [`AuthorizeUrl::build`](crate::oauth::authorize::AuthorizeUrl::build) refuses one that is not.
+    /// [`AuthorizeUrl::build`](crate::oauth::AuthorizeUrl::build) refuses one that is not.
     Other(String),
 }
 
@@ -138,7 +138,7 @@ impl<'de> Deserialize<'de> for Scope {
 /// separated by spaces or `+` (as the server does).
 ///
 /// ```
-/// use fluxer_oauth2::oauth::scope::{Scope, Scopes};
+/// use fluxer_oauth2::oauth::{Scope, Scopes};
 ///
 /// let scopes: Scopes = [Scope::Email, Scope::Identify].into_iter().collect();
 /// assert_eq!(scopes.to_string(), "identify email");

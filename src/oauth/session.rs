@@ -37,9 +37,9 @@ use serde::de::DeserializeOwned;
 use crate::{
     Credential, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{
-        clock::{Clock, SystemClock},
-        store::{RefreshLease, SaveOutcome, StoredTokens, TokenStore},
-        token::{ClientCredentials, TokenSet},
+        Clock, SystemClock,
+        RefreshLease, SaveOutcome, StoredTokens, TokenStore,
+        ClientCredentials, TokenSet,
     },
 };
 
@@ -63,7 +63,7 @@ const MAX_SAVE_ROUNDS: usize = 4;
 /// ```no_run
 /// # async fn demo(tokens: fluxer_oauth2::oauth::TokenSet) -> Result<(), fluxer_oauth2::Error> {
 /// use std::sync::Arc;
-/// use fluxer_oauth2::{FluxerClient, oauth::{ClientCredentials, session::TokenManager, store::MemoryStore}};
+/// use fluxer_oauth2::{FluxerClient, oauth::{ClientCredentials, TokenManager, MemoryStore}};
 ///
 /// let client = FluxerClient::builder().build()?;
 /// let credentials = ClientCredentials::new("1574449618593251330", "client-secret")?;
@@ -238,7 +238,7 @@ impl TokenManager {
     /// [`TokenManager::call`] for calls that should survive a refused token.
     ///
     /// ```no_run
-    /// # async fn demo(manager: fluxer_oauth2::oauth::session::TokenManager) -> Result<(), fluxer_oauth2::Error> {
+    /// # async fn demo(manager: fluxer_oauth2::oauth::TokenManager) -> Result<(), fluxer_oauth2::Error> {
     /// let user = manager.client().await?;
     /// let me = user.get_current_user().send().await?;
     /// let guilds = user.list_current_user_guilds().with_counts(true).send().await?;
@@ -257,7 +257,7 @@ impl TokenManager {
     /// current one is used) and the operation runs once more. `f` may therefore run twice.
     ///
     /// ```no_run
-    /// # async fn demo(manager: fluxer_oauth2::oauth::session::TokenManager) -> Result<(), fluxer_oauth2::Error> {
+    /// # async fn demo(manager: fluxer_oauth2::oauth::TokenManager) -> Result<(), fluxer_oauth2::Error> {
     /// let me = manager.call(|c| async move { c.get_oauth2_userinfo().send().await }).await?;
     /// let grant = manager.call(|c| async move { c.get_current_user_oauth2().send().await }).await?;
     /// # let _ = (me, grant);
@@ -275,7 +275,7 @@ impl TokenManager {
     /// [`TokenManager::request_json`].
     ///
     /// ```no_run
-    /// # async fn demo(manager: fluxer_oauth2::oauth::session::TokenManager) -> Result<(), fluxer_oauth2::Error> {
+    /// # async fn demo(manager: fluxer_oauth2::oauth::TokenManager) -> Result<(), fluxer_oauth2::Error> {
     /// #[derive(serde::Deserialize)]
     /// struct Me { id: String, username: String }
     ///

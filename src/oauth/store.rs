@@ -1,4 +1,4 @@
-//! Where a [`crate::oauth::session::TokenManager`] keeps a user's token pair, shared by every
+//! Where a [`crate::oauth::TokenManager`] keeps a user's token pair, shared by every
 //! process (replica) that acts for that user: the [`TokenStore`] trait, its refresh lease, and
 //! [`MemoryStore`], the in-process implementation.
 //!
@@ -16,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use crate::oauth::token::TokenSet;
+use crate::oauth::TokenSet;
 
 /// A boxed, `Send` future: what the [`TokenStore`] methods return, so that the trait stays
 /// object-safe (`Arc<dyn TokenStore>`).
@@ -124,7 +124,7 @@ pub trait RefreshLease: Send + Debug {
 /// # The refresh protocol
 ///
 /// A refresh spends the stored refresh token, so at most one process may refresh a given pair. A
-/// [`crate::oauth::session::TokenManager`] that finds its access token expiring does this:
+/// [`crate::oauth::TokenManager`] that finds its access token expiring does this:
 ///
 /// 1. **Acquire the lease**: [`lock_refresh`](TokenStore::lock_refresh). It waits while another
 ///    process holds it.
@@ -158,12 +158,12 @@ pub trait RefreshLease: Send + Debug {
 ///
 /// # Example
 ///
-/// One round of the protocol by hand (a [`crate::oauth::session::TokenManager`] does this for you):
+/// One round of the protocol by hand (a [`crate::oauth::TokenManager`] does this for you):
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::time::{Duration, SystemTime};
-/// use fluxer_oauth2::{Secret, oauth::{TokenSet, store::{MemoryStore, SaveOutcome, TokenStore}}};
+/// use fluxer_oauth2::{Secret, oauth::{TokenSet, MemoryStore, SaveOutcome, TokenStore}};
 ///
 /// let pair = |access: &str, refresh: &str| TokenSet {
 ///     access_token: Secret::new(access),
@@ -186,7 +186,7 @@ pub trait RefreshLease: Send + Debug {
 /// // A writer that still holds version 1 cannot overwrite version 2.
 /// let stale = store.save(&pair("a3", "r3"), Some(1)).await?;
 /// assert!(matches!(stale, SaveOutcome::Conflict { current } if current.version == 2));
-/// # Ok::<(), fluxer_oauth2::oauth::store::StoreError>(()) }).unwrap();
+/// # Ok::<(), fluxer_oauth2::oauth::StoreError>(()) }).unwrap();
 /// ```
 pub trait TokenStore: Send + Sync + Debug {
     /// The stored pair and its version, or `None` when nothing was saved yet.
@@ -213,7 +213,7 @@ pub trait TokenStore: Send + Sync + Debug {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use fluxer_oauth2::oauth::store::{MemoryStore, TokenStore};
+/// use fluxer_oauth2::oauth::{MemoryStore, TokenStore};
 ///
 /// let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
 /// # let _ = store;

@@ -8,7 +8,7 @@ use reqwest::header::HeaderValue;
 
 use crate::{
     Credential, Error, FluxerClient, Secret,
-    oauth::{authorize::RedirectUri, pkce::PkceVerifier},
+    oauth::{RedirectUri, PkceVerifier},
     types,
 };
 
@@ -26,7 +26,7 @@ pub enum ClientAuth {
 /// An application's client id and secret, and how to send them.
 ///
 /// ```
-/// use fluxer_oauth2::oauth::token::ClientCredentials;
+/// use fluxer_oauth2::oauth::ClientCredentials;
 ///
 /// let creds = ClientCredentials::new("1574449618593251330", "s3cret").unwrap();
 /// assert!(!format!("{creds:?}").contains("s3cret"));
@@ -128,7 +128,7 @@ impl TokenSet {
     /// Builds a set from the endpoint's answer, received at `now`.
     ///
     /// An `expires_in` that is zero, negative or absurd (over [`MAX_TOKEN_LIFETIME`]) is read as
-    /// "expires now": a refresh follows, and [`crate::oauth::session::TokenManager`] holds those to
+    /// "expires now": a refresh follows, and [`crate::oauth::TokenManager`] holds those to
     /// one per half refresh margin.
     pub fn from_response(response: types::OAuth2TokenResponse, now: SystemTime) -> Self {
         let expires_in = u64::try_from(response.expires_in)

@@ -115,7 +115,7 @@ pub fn authorize_request(
 /// The consent body for `request`, for the tests that look at the server's raw answer (the
 /// redirect) rather than go through `FluxerClient::grant_consent`.
 pub fn consent_body(request: &AuthorizeRequest) -> types::AuthorizeConsentRequest {
-    fluxer_oauth2::oauth::consent::consent_request(&request.url).expect("a consent body")
+    fluxer_oauth2::oauth::consent_request(&request.url).expect("a consent body")
 }
 
 /// Consent for `request` as the session's user, and the code it yields after the state check.
