@@ -76,7 +76,7 @@
 //! // 2. On your callback, check the state and exchange the code.
 //! let code = callback.verify_state(&request.state)?;
 //! let tokens = app_client
-//!     .exchange_code(&credentials, &code, request.redirect_uri.normalized(), request.pkce_verifier.as_ref())
+//!     .exchange_code_with(&credentials, &code, request.redirect_uri.normalized(), request.pkce_verifier.as_ref())
 //!     .await?;
 //!
 //! // 3. A token manager keeps the pair fresh, and gives typed calls that know the granted scopes.

@@ -164,7 +164,7 @@ async fn exchange_invite(
     let redirect = invite.redirect_uri.as_ref().expect("a code-grant invite");
     client
         .with_credential(None)
-        .exchange_code(
+        .exchange_code_with(
             &app.credentials(),
             code,
             redirect.normalized(),

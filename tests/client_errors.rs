@@ -83,7 +83,7 @@ async fn introspect_failing_once(failure: ResponseTemplate) -> (MockServer, Flux
 /// The exchange of [`CODE`] with the body credentials.
 async fn exchange(client: &FluxerClient) -> Result<TokenSet, Error> {
     client
-        .exchange_code(&credentials(), &Secret::new(CODE), REDIRECT, None)
+        .exchange_code_with(&credentials(), &Secret::new(CODE), REDIRECT, None)
         .await
 }
 

@@ -164,7 +164,7 @@ async fn call_unsecured(client: &FluxerClient, credentials: &ClientCredentials) 
         .await
         .expect("public view");
     client
-        .exchange_code(credentials, &Secret::new(CODE), REDIRECT, None)
+        .exchange_code_with(credentials, &Secret::new(CODE), REDIRECT, None)
         .await
         .expect("exchange");
     client

@@ -84,7 +84,7 @@ async fn globally_limited_session(retry: RetryPolicy) -> (MockServer, FluxerClie
 /// The exchange of [`CODE`] with the body credentials.
 async fn exchange(client: &FluxerClient) -> Result<TokenSet, Error> {
     client
-        .exchange_code(&exchange_credentials(), &Secret::new(CODE), REDIRECT, None)
+        .exchange_code_with(&exchange_credentials(), &Secret::new(CODE), REDIRECT, None)
         .await
 }
 

@@ -65,7 +65,7 @@ async fn a_burst_of_token_calls_waits_for_the_rate_limit_or_reports_it() {
                 let verifier = PkceVerifier::new(verifier).unwrap();
                 let started = Instant::now();
                 let result = client
-                    .exchange_code(&creds, &code, REDIRECT_URI, Some(&verifier))
+                    .exchange_code_with(&creds, &code, REDIRECT_URI, Some(&verifier))
                     .await;
                 (result, started.elapsed())
             }));
@@ -114,7 +114,7 @@ async fn a_burst_of_token_calls_waits_for_the_rate_limit_or_reports_it() {
         for (code, verifier) in &codes {
             let verifier = PkceVerifier::new(verifier.as_str()).unwrap();
             if client
-                .exchange_code(&creds, code, REDIRECT_URI, Some(&verifier))
+                .exchange_code_with(&creds, code, REDIRECT_URI, Some(&verifier))
                 .await
                 .is_ok()
             {
@@ -266,7 +266,7 @@ async fn a_dropped_connection_is_a_transport_error() {
             .unwrap();
         emu.set_fault(Fault::DropConnection.on_path("/oauth2/token"));
         let err = retrying
-            .exchange_code(
+            .exchange_code_with(
                 &app.credentials(),
                 &code,
                 REDIRECT_URI,
@@ -278,7 +278,7 @@ async fn a_dropped_connection_is_a_transport_error() {
         assert_eq!(emu.count_token_requests("authorization_code"), 1);
         emu.clear_faults();
         retrying
-            .exchange_code(
+            .exchange_code_with(
                 &app.credentials(),
                 &code,
                 REDIRECT_URI,

@@ -165,7 +165,7 @@ async fn code_flow_with_pkce_plain_and_without_pkce() {
         let code = code_for(&alice, &plain).await;
         // The wrong verifier fails for plain too.
         let err = anon
-            .exchange_code(
+            .exchange_code_with(
                 &app.credentials(),
                 &code,
                 plain.redirect_uri.normalized(),
@@ -175,7 +175,7 @@ async fn code_flow_with_pkce_plain_and_without_pkce() {
             .unwrap_err();
         assert_oauth(&err, OAuthErrorKind::InvalidGrant);
         let tokens = anon
-            .exchange_code(
+            .exchange_code_with(
                 &app.credentials(),
                 &code,
                 plain.redirect_uri.normalized(),
@@ -194,7 +194,7 @@ async fn code_flow_with_pkce_plain_and_without_pkce() {
         assert!(!none.url.as_str().contains("code_challenge"));
         let code = code_for(&alice, &none).await;
         let tokens = anon
-            .exchange_code(&app.credentials(), &code, REDIRECT_URI, None)
+            .exchange_code_with(&app.credentials(), &code, REDIRECT_URI, None)
             .await
             .unwrap();
         assert_eq!(tokens.scope, "identify");
@@ -222,25 +222,25 @@ async fn a_failed_exchange_does_not_spend_the_code_and_reuse_after_success_is_in
         let attempts: Vec<(&str, Error)> = vec![
             (
                 "wrong verifier",
-                anon.exchange_code(&creds, &code, REDIRECT_URI, Some(&wrong_verifier))
+                anon.exchange_code_with(&creds, &code, REDIRECT_URI, Some(&wrong_verifier))
                     .await
                     .unwrap_err(),
             ),
             (
                 "missing verifier",
-                anon.exchange_code(&creds, &code, REDIRECT_URI, None)
+                anon.exchange_code_with(&creds, &code, REDIRECT_URI, None)
                     .await
                     .unwrap_err(),
             ),
             (
                 "other redirect URI",
-                anon.exchange_code(&creds, &code, "https://app.example/other", verifier)
+                anon.exchange_code_with(&creds, &code, "https://app.example/other", verifier)
                     .await
                     .unwrap_err(),
             ),
             (
                 "another application's credentials",
-                anon.exchange_code(&other.credentials(), &code, REDIRECT_URI, verifier)
+                anon.exchange_code_with(&other.credentials(), &code, REDIRECT_URI, verifier)
                     .await
                     .unwrap_err(),
             ),
@@ -253,7 +253,7 @@ async fn a_failed_exchange_does_not_spend_the_code_and_reuse_after_success_is_in
             );
         }
         let err = anon
-            .exchange_code(
+            .exchange_code_with(
                 &ClientCredentials::new(&app.id, "not-the-secret").unwrap(),
                 &code,
                 REDIRECT_URI,
@@ -264,7 +264,7 @@ async fn a_failed_exchange_does_not_spend_the_code_and_reuse_after_success_is_in
         assert_oauth(&err, OAuthErrorKind::InvalidClient);
         assert_description(&err, "Invalid client_secret");
         let err = anon
-            .exchange_code(
+            .exchange_code_with(
                 &ClientCredentials::new("999999999999999999", app.secret.clone()).unwrap(),
                 &code,
                 REDIRECT_URI,
@@ -278,12 +278,12 @@ async fn a_failed_exchange_does_not_spend_the_code_and_reuse_after_success_is_in
 
         // The code still redeems once after all of that.
         let tokens = anon
-            .exchange_code(&creds, &code, REDIRECT_URI, verifier)
+            .exchange_code_with(&creds, &code, REDIRECT_URI, verifier)
             .await
             .expect("the code survived the failed exchanges");
         assert_eq!(tokens.scope, "identify");
         let err = anon
-            .exchange_code(&creds, &code, REDIRECT_URI, verifier)
+            .exchange_code_with(&creds, &code, REDIRECT_URI, verifier)
             .await
             .unwrap_err();
         assert_oauth(&err, OAuthErrorKind::InvalidGrant);
@@ -296,7 +296,7 @@ async fn a_failed_exchange_does_not_spend_the_code_and_reuse_after_success_is_in
             "https://app.example/cb#frag",
         ] {
             let err = anon
-                .exchange_code(&creds, &code, bad, verifier)
+                .exchange_code_with(&creds, &code, bad, verifier)
                 .await
                 .unwrap_err();
             assert!(matches!(err, Error::InvalidInput { .. }), "{bad}: {err:?}");
@@ -407,7 +407,7 @@ async fn client_auth_basic_for_exchange_introspect_and_revoke() {
         let request = authorize_request(&alice, &app.id, &[Scope::Identify]);
         let code = code_for(&alice, &request).await;
         let tokens = anon
-            .exchange_code(&basic, &code, REDIRECT_URI, request.pkce_verifier.as_ref())
+            .exchange_code_with(&basic, &code, REDIRECT_URI, request.pkce_verifier.as_ref())
             .await
             .unwrap();
         check_sent("/oauth2/token");
@@ -500,7 +500,7 @@ async fn a_bare_origin_redirect_uri_is_normalised_for_the_exchange() {
 
         // The exchange is given the registered form; the client sends the normalised one.
         let tokens = anon
-            .exchange_code(&app.credentials(), &code, "https://bare.example", None)
+            .exchange_code_with(&app.credentials(), &code, "https://bare.example", None)
             .await
             .unwrap();
         assert_eq!(tokens.scope, "identify");
@@ -1064,7 +1064,7 @@ async fn bot_scope_consent() {
         let request = bot_request();
         let code = code_for(&alice, &request).await;
         let set = anon
-            .exchange_code(
+            .exchange_code_with(
                 &app.credentials(),
                 &code,
                 REDIRECT_URI,

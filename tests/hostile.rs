@@ -87,7 +87,7 @@ async fn echoed_secrets_never_reach_an_error() {
         for _ in 0..4 {
             let errors = [
                 client
-                    .exchange_code(
+                    .exchange_code_with(
                         &creds,
                         &Secret::new(CODE),
                         "https://app.example/cb",

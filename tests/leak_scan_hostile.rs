@@ -336,7 +336,7 @@ async fn tour(shown: &mut Shown) {
             let verifier = PkceVerifier::new(VERIFIER).unwrap();
             shown.add(
                 client
-                    .exchange_code(
+                    .exchange_code_with(
                         &creds,
                         &Secret::new(CODE),
                         "https://app.example/cb",

@@ -242,7 +242,7 @@ async fn the_browser_login_ends_with_tokens_and_a_success_page() {
         );
         let again = s
             .anon
-            .exchange_code(
+            .exchange_code_with(
                 &s.credentials(),
                 &Secret::new(code),
                 &redirect_uri(s.port),

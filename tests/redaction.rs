@@ -584,7 +584,7 @@ async fn full_run(jwt: &str) -> (Vec<Error>, FluxerClient) {
         .await
         .expect("session call");
     let tokens = user
-        .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, Some(&verifier))
+        .exchange_code_with(&credentials, &Secret::new(CODE), REDIRECT, Some(&verifier))
         .await
         .expect("exchange after a 429");
     assert_eq!(tokens.access_token.expose_secret(), ACCESS_TOKEN);
@@ -739,7 +739,7 @@ fn errors_that_could_carry_a_secret_do_not() {
             .unwrap();
         let credentials = ClientCredentials::new(APP_ID, CLIENT_SECRET).unwrap();
         let err = dead
-            .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, None)
+            .exchange_code_with(&credentials, &Secret::new(CODE), REDIRECT, None)
             .await
             .expect_err("nothing listens");
         assert!(matches!(err, Error::Transport { .. }), "{err:?}");

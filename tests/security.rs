@@ -161,7 +161,7 @@ async fn insecure_redirect_uris_are_refused_before_anything_is_sent() {
                 "authorize with {uri}: {built:?}"
             );
             let exchanged = anonymous
-                .exchange_code(&app.credentials(), &Secret::new("code"), uri, None)
+                .exchange_code_with(&app.credentials(), &Secret::new("code"), uri, None)
                 .await;
             assert!(
                 matches!(exchanged, Err(Error::InvalidInput { .. })),
@@ -314,7 +314,7 @@ async fn operations_without_security_carry_no_credential() {
                 "{kind}: {refused:?}"
             );
             let refused = client
-                .exchange_code(&credentials, &Secret::new("garbage"), REDIRECT_URI, None)
+                .exchange_code_with(&credentials, &Secret::new("garbage"), REDIRECT_URI, None)
                 .await;
             assert!(
                 matches!(refused, Err(Error::OAuth { .. })),

@@ -109,7 +109,7 @@ async fn exchange_with_body_credentials_and_pkce() {
     let verifier = PkceVerifier::new(VERIFIER).unwrap();
     let before = SystemTime::now();
     let tokens = client(&server)
-        .exchange_code(
+        .exchange_code_with(
             &body_credentials(),
             &Secret::new(CODE),
             REDIRECT,
@@ -159,7 +159,7 @@ async fn exchange_with_body_credentials_and_pkce() {
 async fn exchange_without_pkce_sends_no_verifier() {
     let server = token_server().await;
     client(&server)
-        .exchange_code(&body_credentials(), &Secret::new(CODE), REDIRECT, None)
+        .exchange_code_with(&body_credentials(), &Secret::new(CODE), REDIRECT, None)
         .await
         .expect("200");
     let fields = form(&only_request(&server).await);
@@ -177,7 +177,7 @@ async fn exchange_with_basic_auth_encodes_the_raw_pair() {
         .with_auth(ClientAuth::Basic);
     assert_eq!(credentials.auth(), ClientAuth::Basic);
     client(&server)
-        .exchange_code(&credentials, &Secret::new(CODE), REDIRECT, None)
+        .exchange_code_with(&credentials, &Secret::new(CODE), REDIRECT, None)
         .await
         .expect("200");
 
@@ -205,7 +205,7 @@ async fn exchange_sends_the_redirect_uri_in_normalised_form() {
     ] {
         let server = token_server().await;
         client(&server)
-            .exchange_code(&body_credentials(), &Secret::new(CODE), given, None)
+            .exchange_code_with(&body_credentials(), &Secret::new(CODE), given, None)
             .await
             .expect("200");
         let fields = form(&only_request(&server).await);
@@ -222,7 +222,7 @@ async fn exchange_refuses_a_bad_redirect_uri_before_sending() {
         "https://x.example/cb#frag",
     ] {
         let err = client(&server)
-            .exchange_code(&body_credentials(), &Secret::new(CODE), bad, None)
+            .exchange_code_with(&body_credentials(), &Secret::new(CODE), bad, None)
             .await
             .expect_err("refused");
         assert!(

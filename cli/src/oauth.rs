@@ -244,7 +244,7 @@ async fn exchange(ctx: &mut Ctx, args: &ExchangeArgs) -> Result<Output, CliError
     let credentials = ctx.client_credentials(&args.app)?;
     let tokens = ctx
         .client
-        .exchange_code(&credentials, &code, &redirect_uri, verifier.as_ref())
+        .exchange_code_with(&credentials, &code, &redirect_uri, verifier.as_ref())
         .await?;
     keep_tokens(
         ctx,

@@ -214,6 +214,15 @@ impl TryFrom<&String> for RedirectUri {
     }
 }
 
+/// Lets a call take a redirect URI by reference.
+impl TryFrom<&RedirectUri> for RedirectUri {
+    type Error = std::convert::Infallible;
+
+    fn try_from(value: &RedirectUri) -> Result<Self, Self::Error> {
+        Ok(value.clone())
+    }
+}
+
 impl TryFrom<String> for RedirectUri {
     type Error = UrlError;
 
@@ -642,6 +651,16 @@ pub struct AuthorizeRequest {
     pub pkce_verifier: Option<PkceVerifier>,
     /// The normalised redirect URI; send [`RedirectUri::normalized`] in the token exchange.
     pub redirect_uri: RedirectUri,
+}
+
+impl AuthorizeRequest {
+    /// The URL to send the browser to, and what to keep until the callback (it consumes the
+    /// request: the PKCE verifier is not copied).
+    pub fn into_parts(self) -> (Url, crate::oauth::PendingAuthorization) {
+        let pending =
+            crate::oauth::PendingAuthorization::new(self.state, self.pkce_verifier, self.redirect_uri);
+        (self.url, pending)
+    }
 }
 
 impl fmt::Debug for AuthorizeRequest {

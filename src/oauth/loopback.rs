@@ -479,7 +479,7 @@ impl PendingLogin {
         let credentials = self.credentials.clone();
         let code = self.wait_for_code().await?;
         let exchanged = client
-            .exchange_code(
+            .exchange_code_with(
                 &credentials,
                 &code.code,
                 &code.redirect_uri,

@@ -13,6 +13,7 @@ mod file_store;
 #[cfg(feature = "loopback")]
 #[cfg_attr(docsrs, doc(cfg(feature = "loopback")))]
 pub mod loopback;
+mod pending;
 mod pkce;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
@@ -30,6 +31,7 @@ pub use callback::{Callback, CallbackError, OAuthCallbackError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::consent_request;
 pub use file_store::FileStore;
+pub use pending::PendingAuthorization;
 pub use pkce::{PkceChallenge, PkceError, PkceMethod, PkceVerifier};
 pub use scope::{Scope, ScopeError, Scopes};
 pub use session::{DEFAULT_LEASE_TTL, DEFAULT_REFRESH_MARGIN, TokenManager, TokenManagerBuilder};

@@ -177,20 +177,44 @@ impl FluxerClient {
         self.with_credential(Credential::Client(credentials.clone()))
     }
 
-    /// Exchanges an authorization code for tokens (`exchange_oauth2_token`, `authorization_code`).
+    /// Finishes an authorization: reads the callback (the redirect URL or its query), checks its
+    /// state against the pending authorization in constant time, and exchanges the code with the
+    /// pending redirect URI and PKCE verifier. The pending authorization is consumed.
+    ///
+    /// # Errors
+    /// [`Error::Callback`] when the callback is a denial, lacks the code or carries another state
+    /// (nothing is sent then); otherwise as [`FluxerClient::exchange_code_with`].
+    pub async fn exchange_code(
+        &self,
+        credentials: &ClientCredentials,
+        callback: &str,
+        pending: crate::oauth::PendingAuthorization,
+    ) -> Result<TokenSet, Error> {
+        let (state, verifier, redirect) = pending.into_inner();
+        let code = crate::oauth::Callback::parse(callback)?.verify_state(&state)?;
+        self.exchange_code_with(credentials, &code, &redirect, verifier.as_ref())
+            .await
+    }
+
+    /// Exchanges an authorization code for tokens (`exchange_oauth2_token`, `authorization_code`),
+    /// when the app checked the callback itself.
     ///
     /// `redirect_uri` is the one the authorization used; it is sent in the normalised form the server
     /// stored (`https://x.example` becomes `https://x.example/`), so the trailing-slash difference can
     /// not cause an `invalid_grant`. Give the PKCE verifier when the authorization used PKCE.
     /// A failed exchange does not spend the code; it is never retried except after a 429.
-    pub async fn exchange_code(
+    pub async fn exchange_code_with<R>(
         &self,
         credentials: &ClientCredentials,
         code: &Secret,
-        redirect_uri: &str,
+        redirect_uri: R,
         pkce_verifier: Option<&PkceVerifier>,
-    ) -> Result<TokenSet, Error> {
-        let redirect = RedirectUri::parse(redirect_uri).map_err(|e| Error::InvalidInput {
+    ) -> Result<TokenSet, Error>
+    where
+        R: TryInto<RedirectUri>,
+        R::Error: std::fmt::Display,
+    {
+        let redirect = redirect_uri.try_into().map_err(|e| Error::InvalidInput {
             operation: "exchange_oauth2_token",
             message: format!("`redirect_uri`: {e}"),
         })?;

@@ -136,7 +136,7 @@ pub async fn exchange(
     request: &AuthorizeRequest,
 ) -> Result<TokenSet, Error> {
     client
-        .exchange_code(
+        .exchange_code_with(
             credentials,
             code,
             request.redirect_uri.normalized(),
