@@ -236,3 +236,8 @@ pub use sudo::SudoVerification;
 /// The `reqwest` this crate is built on, for [`FluxerClientBuilder::http_client`]: a client made
 /// from it is sure to be of the same version.
 pub use reqwest;
+
+/// The README's examples, compiled as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
