@@ -1,6 +1,7 @@
-//! Calls on a user's behalf with a `TokenManager`: typed calls, and the escape hatch for endpoints
-//! without a typed method (`/users/@me` with the `identify` scope, `/users/@me/guilds` with
-//! `guilds`), with the pair kept in a `FileStore` and refreshed when needed.
+//! Calls on a user's behalf with a `TokenManager`: typed calls (`/users/@me` with the `identify`
+//! scope, `/users/@me/guilds` with `guilds`; the manager's client knows the granted scopes, so a call
+//! the pair was not granted is refused before sending), and the untyped escape hatch for paths the
+//! crate has no operation for, with the pair kept in a `FileStore` and refreshed when needed.
 //!
 //! With no environment set, it runs end to end against the built-in emulator: the seeded user
 //! creates an application, authorizes it (consent), the code is exchanged, and the manager takes
@@ -22,26 +23,18 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient,
     oauth::{
-        AuthorizeUrl, ClientCredentials, RedirectUri, Scope, file_store::FileStore,
-        session::TokenManager, store::TokenStore,
+        AuthorizeUrl, ClientCredentials, FileStore, RedirectUri, Scope, TokenManager, TokenStore,
     },
     types,
 };
 use fluxer_oauth2_emulator::Emulator;
 use serde::Deserialize;
 
-/// The part of `GET /users/@me` this example prints.
+/// The part of `GET /users/@me` the escape-hatch call reads.
 #[derive(Debug, Deserialize)]
 struct Me {
     id: String,
     username: String,
-}
-
-/// The part of a `GET /users/@me/guilds` entry this example prints.
-#[derive(Debug, Deserialize)]
-struct Guild {
-    id: String,
-    name: String,
 }
 
 const REDIRECT_URI: &str = "https://app.example/callback";
@@ -57,13 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn against_emulator() -> Result<(), Box<dyn std::error::Error>> {
     let emu = Emulator::start().await;
     let alice = emu.alice();
-    emu.set_user_guilds(
-        &alice,
-        vec![serde_json::json!({
-            "id": "1574449618593251400", "name": "Rustaceans", "icon": null,
-            "owner": true, "permissions": "2147483647", "features": [],
-        })],
-    );
+    emu.create_guild(&alice, "Rustaceans");
     println!("emulator at {}", emu.base_url());
 
     // The application and one authorization, as a "Log in with Fluxer" app would get them.
@@ -94,7 +81,7 @@ async fn against_emulator() -> Result<(), Box<dyn std::error::Error>> {
         .verify_state(&request.state)?;
     let anonymous = session.with_credential(None);
     let tokens = anonymous
-        .exchange_code(
+        .exchange_code_with(
             &credentials,
             &code,
             request.redirect_uri.normalized(),
@@ -117,7 +104,9 @@ async fn against_emulator() -> Result<(), Box<dyn std::error::Error>> {
     emu.clock().advance(Duration::from_secs(604_800 + 60));
     let refreshes = emu.count_token_requests("refresh_token");
     let old_token = manager.tokens().access_token;
-    let me: Me = manager.get_json("/users/@me").await?;
+    let me = manager
+        .call(|c| async move { c.get_current_user().send().await })
+        .await?;
     println!(
         "a week later: still {}; {} refresh request, new access token: {}",
         me.username,
@@ -143,27 +132,48 @@ async fn against_remote(base: &str) -> Result<(), Box<dyn std::error::Error>> {
     tour(&manager).await
 }
 
-/// The calls: one typed, two through the escape hatch.
+/// The calls: three typed (refreshed and retried on a 401 by `call`), one through the escape hatch.
 async fn tour(manager: &TokenManager) -> Result<(), Box<dyn std::error::Error>> {
     let info = manager
         .call(|c| async move { c.get_oauth2_userinfo().send().await })
         .await?;
     println!("userinfo: {} (id {})", info.username, info.id.as_str());
 
-    let me: Me = manager.get_json("/users/@me").await?;
-    println!("/users/@me: {} (id {})", me.username, me.id);
+    let me = manager
+        .call(|c| async move { c.get_current_user().send().await })
+        .await?;
+    println!(
+        "get_current_user: {} (id {}), email {}",
+        me.username,
+        me.id,
+        me.email.as_deref().unwrap_or("not granted")
+    );
 
-    match manager.get_json::<Vec<Guild>>("/users/@me/guilds").await {
+    let guilds = manager
+        .call(|c| async move { c.list_current_user_guilds().with_counts(true).send().await })
+        .await;
+    match guilds {
         Ok(guilds) => {
-            println!("/users/@me/guilds: {} guild(s)", guilds.len());
-            for guild in guilds {
-                println!("  {} {}", guild.id, guild.name);
+            println!("list_current_user_guilds: {} guild(s)", guilds.len());
+            for guild in guilds.iter() {
+                println!(
+                    "  {} {} (~{} members)",
+                    guild.id,
+                    guild.name,
+                    guild
+                        .approximate_member_count
+                        .map_or("?".to_owned(), |n| n.to_string())
+                );
             }
         }
         Err(Error::MissingScope { scope, .. }) => {
-            println!("/users/@me/guilds: the pair lacks the `{scope}` scope")
+            println!("list_current_user_guilds: the pair lacks the `{scope}` scope (nothing sent)")
         }
         Err(e) => return Err(e.into()),
     }
+
+    // The escape hatch, for paths the crate has no operation for; here `/users/@me`, read untyped.
+    let raw: Me = manager.get_json("/users/@me").await?;
+    println!("get_json(\"/users/@me\"): {} (id {})", raw.username, raw.id);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! A minimal "Log in with Fluxer" web app (axum): `/login` sends the browser to Fluxer with a fresh
 //! state and PKCE verifier kept in the visitor's session, `/callback` checks the state, exchanges the
-//! code and greets the user.
+//! code and greets the user: their name, their email (when they granted `email`) and how many guilds
+//! they are in (`guilds`).
 //!
 //! `cargo run --example web_login` starts the built-in emulator, registers the app, serves it on
 //! 127.0.0.1, and walks a scripted browser through the login (the emulator has no consent page, so
@@ -20,10 +21,10 @@ use axum::{
     routing::get,
 };
 use fluxer_oauth2::{
-    Credential, FluxerClient,
+    Credential, Error, FluxerClient,
     oauth::{
         AuthorizeUrl, Callback, ClientCredentials, CsrfState, PkceVerifier, RedirectUri, Scope,
-        consent::consent_request,
+        consent_request,
     },
     types,
 };
@@ -48,7 +49,7 @@ struct App {
 /// `/login`: a fresh state and PKCE verifier, kept under a session cookie, and off to Fluxer.
 async fn login(State(app): State<Arc<App>>) -> Response {
     let request = match AuthorizeUrl::new(app.fluxer.base_url(), &app.client_id, &app.redirect_uri)
-        .scopes([Scope::Identify, Scope::Email])
+        .scopes([Scope::Identify, Scope::Email, Scope::Guilds])
         .build()
     {
         Ok(request) => request,
@@ -97,7 +98,7 @@ async fn callback(
     };
     let exchanged = app
         .fluxer
-        .exchange_code(
+        .exchange_code_with(
             &app.credentials,
             &code,
             pending.redirect_uri.normalized(),
@@ -109,17 +110,43 @@ async fn callback(
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
     // A real app would now keep the tokens (see `TokenManager` and its stores) in the user's session.
-    let user = app
-        .fluxer
-        .with_credential(Credential::Bearer(tokens.access_token));
-    match user.get_oauth2_userinfo().send().await {
-        Ok(me) => Html(format!(
-            "<p>Hello, {}! You are logged in with Fluxer.</p>",
-            me.username
-        ))
-        .into_response(),
-        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
-    }
+    // The client knows the granted scopes: a call the user did not grant is refused before sending.
+    let user = app.fluxer.with_token_set(&tokens);
+    let me = match user.get_current_user().send().await {
+        Ok(me) => me.into_inner(),
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    let name = me.global_name.as_deref().unwrap_or(&me.username);
+    // `email` is null unless the user granted the `email` scope.
+    let email = match &me.email {
+        Some(email) => format!("Your email address is {}.", escape(email)),
+        None => "You did not share your email address.".to_owned(),
+    };
+    let guilds = match user.list_current_user_guilds().send().await {
+        Ok(guilds) => format!("You are in {} guild(s).", guilds.len()),
+        Err(Error::MissingScope { .. }) => "You did not share your guilds.".to_owned(),
+        Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    };
+    Html(format!(
+        "<p>Hello, {} (@{})! You are logged in with Fluxer.</p><p>{email}</p><p>{guilds}</p>",
+        escape(name),
+        escape(&me.username)
+    ))
+    .into_response()
+}
+
+/// Text from the server, made safe to put in HTML.
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 fn session_id(headers: &HeaderMap) -> Option<String> {
@@ -133,6 +160,7 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let emu = Emulator::start().await;
     let alice = emu.alice();
+    emu.create_guild(&alice, "Rustaceans");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let site = format!("http://{}", listener.local_addr()?);
     let redirect_uri = format!("{site}/callback");
@@ -218,7 +246,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let body = greeting.text().await?;
     println!("GET /callback -> {status}: {body}");
     emu.shutdown().await;
-    if status.is_success() && body.contains("Hello, alice") {
+    if status.is_success()
+        && body.contains("Hello, Alice (@alice)")
+        && body.contains("alice@example.com")
+        && body.contains("in 1 guild(s)")
+    {
         Ok(())
     } else {
         Err(format!("the login did not finish: {status} {body}").into())

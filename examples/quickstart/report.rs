@@ -4,11 +4,24 @@ use std::collections::BTreeSet;
 
 use fluxer_oauth2::OperationSpec;
 
-/// Prints steps and remembers which operation ids succeeded.
+/// The steps around the OAuth2 operations, in the order the tour runs them.
+pub const STEPS: [&str; 6] = [
+    "login",
+    "sessions",
+    "user resources",
+    "bot",
+    "discovery",
+    "logout",
+];
+
+/// Prints steps and remembers which operation ids and which of [`STEPS`] succeeded.
 #[derive(Default)]
 pub struct Report {
     done: BTreeSet<&'static str>,
     skipped: Vec<String>,
+    steps_done: BTreeSet<&'static str>,
+    steps_skipped: BTreeSet<&'static str>,
+    steps_failed: Vec<(&'static str, String)>,
 }
 
 impl Report {
@@ -27,6 +40,71 @@ impl Report {
     /// A free-form note.
     pub fn note(&self, what: impl AsRef<str>) {
         println!("       {}", what.as_ref());
+    }
+
+    /// A part of one of [`STEPS`] that worked, under its own label (an operation id, mostly).
+    pub fn step(&mut self, step: &'static str, label: &str, what: impl AsRef<str>) {
+        debug_assert!(STEPS.contains(&step), "{step} is not a step");
+        self.steps_done.insert(step);
+        println!("[ok]   {label:<42} {}", what.as_ref());
+    }
+
+    /// A step (or a part of it) that was not run, and why. The step then does not count as done.
+    pub fn step_skip(&mut self, step: &'static str, label: &str, why: impl AsRef<str>) {
+        self.steps_skipped.insert(step);
+        println!("[skip] {label:<42} {}", why.as_ref());
+    }
+
+    /// Records how a step ended: an error is printed and remembered, and the tour goes on.
+    pub fn step_outcome(
+        &mut self,
+        step: &'static str,
+        outcome: Result<(), impl std::fmt::Display>,
+    ) {
+        if let Err(e) = outcome {
+            println!("[FAIL] {step:<42} {e}");
+            self.steps_failed.push((step, e.to_string()));
+        }
+    }
+
+    /// The steps that failed, with their errors.
+    pub fn failed_steps(&self) -> &[(&'static str, String)] {
+        &self.steps_failed
+    }
+
+    /// The steps that did not run to the end (skipped, failed, or never reached).
+    pub fn incomplete_steps(&self) -> Vec<&'static str> {
+        STEPS
+            .into_iter()
+            .filter(|s| !self.step_complete(s))
+            .collect()
+    }
+
+    fn step_complete(&self, step: &str) -> bool {
+        self.steps_done.contains(step)
+            && !self.steps_skipped.contains(step)
+            && !self.steps_failed.iter().any(|(s, _)| *s == step)
+    }
+
+    /// The tally of [`STEPS`].
+    pub fn steps_summary(&self) -> String {
+        let complete = STEPS.iter().filter(|s| self.step_complete(s)).count();
+        let mut line = format!("{}: {complete}/{} steps", STEPS.join(", "), STEPS.len());
+        let skipped: Vec<_> = STEPS
+            .into_iter()
+            .filter(|s| self.steps_skipped.contains(s))
+            .collect();
+        if !skipped.is_empty() {
+            line.push_str(&format!(", skipped: {}", skipped.join(", ")));
+        }
+        if !self.steps_failed.is_empty() {
+            let failed: Vec<_> = STEPS
+                .into_iter()
+                .filter(|s| self.steps_failed.iter().any(|(f, _)| f == s))
+                .collect();
+            line.push_str(&format!(", failed: {}", failed.join(", ")));
+        }
+        line
     }
 
     /// The operations of the spec's 20 OAuth2 operations that no step exercised.

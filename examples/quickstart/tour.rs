@@ -1,31 +1,36 @@
 //! The steps of the tour, in the order an application meets them.
 
+use std::sync::Arc;
+
 use fluxer_oauth2::{
-    Clearable, Credential, Error, FluxerClient, Snowflake, SudoVerification,
+    Clearable, Credential, Error, FluxerClient, Secret, Snowflake, SudoVerification,
     oauth::{AuthorizeUrl, ClientCredentials, RedirectUri, Scope, TokenKind},
     types,
 };
 
-use crate::report::{Report, hidden};
+use crate::{
+    codes::TotpCodes,
+    report::{Report, hidden},
+};
 
 /// Where the tour sends users back after consent. http is allowed for loopback addresses.
-const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
 
 /// How the tour proves sudo mode.
 pub enum SudoSource {
     /// The account password (users without MFA).
-    Password(String),
+    Password(Secret),
     /// A fresh TOTP code each time it is asked.
-    Totp(Box<dyn Fn() -> String + Send + Sync>),
+    Totp(Arc<TotpCodes>),
     /// No way to verify: sudo steps are skipped.
     None,
 }
 
 impl SudoSource {
-    fn proof(&self) -> Option<SudoVerification> {
+    async fn proof(&self, r: &Report) -> Option<SudoVerification> {
         match self {
-            Self::Password(p) => Some(SudoVerification::password(p.as_str())),
-            Self::Totp(code) => Some(SudoVerification::totp(code())),
+            Self::Password(p) => Some(SudoVerification::password(p.clone())),
+            Self::Totp(codes) => Some(SudoVerification::totp(codes.fresh(r).await)),
             Self::None => None,
         }
     }
@@ -33,22 +38,30 @@ impl SudoSource {
 
 /// A user's session client, and a client with no credential on the same pool.
 pub struct Tour {
-    session: FluxerClient,
-    anonymous: FluxerClient,
+    pub session: FluxerClient,
+    pub anonymous: FluxerClient,
+}
+
+/// The application the tour made, kept for the steps that follow the OAuth2 operations.
+pub struct TourApp {
+    pub id: String,
+    pub credentials: ClientCredentials,
+    pub bot_token: Secret,
 }
 
 impl Tour {
-    pub fn new(base_url: &str, session_token: &str) -> Result<Self, Error> {
+    pub fn new(base_url: &str, session: Credential) -> Result<Self, Error> {
         let session = FluxerClient::builder()
             .base_url(base_url)
-            .credential(Credential::session(session_token))
+            .credential(session)
             .build()?;
         let anonymous = session.with_credential(None);
         Ok(Self { session, anonymous })
     }
 
-    /// Every operation, with the sudo steps proved by `sudo`.
-    pub async fn full(&self, r: &mut Report, sudo: &SudoSource) -> Result<(), Error> {
+    /// Every operation but the sudo ones: the application, the bot's view, the code flow, the
+    /// user's authorizations. [`Tour::finish`] rotates and deletes the application.
+    pub async fn operations(&self, r: &mut Report) -> Result<TourApp, Error> {
         // Applications.
         let created = self
             .session
@@ -154,7 +167,9 @@ impl Tour {
         }
 
         // The bot's view.
-        let bot = self.session.with_credential(Credential::Bot(bot_token));
+        let bot = self
+            .session
+            .with_credential(Credential::Bot(bot_token.clone()));
         let bot_app = bot.get_current_user_applications().send().await?;
         r.ok(
             "get_current_user_applications",
@@ -301,9 +316,21 @@ impl Tour {
             "bulk_delete_user_oauth2_authorizations",
             format!("took back grants in bulk; {} left", left.len()),
         );
+        Ok(TourApp {
+            id: app_id,
+            credentials,
+            bot_token,
+        })
+    }
 
-        // Credential rotation and deletion under sudo mode.
-        self.rotate_and_delete(r, &app_id, sudo).await
+    /// Credential rotation and deletion of the tour's application under sudo mode.
+    pub async fn finish(
+        &self,
+        r: &mut Report,
+        app: &TourApp,
+        sudo: &SudoSource,
+    ) -> Result<(), Error> {
+        self.rotate_and_delete(r, &app.id, sudo).await
     }
 
     /// Sudo mode for a user with MFA: one TOTP code, then the server's sudo-mode token for the rest.
@@ -370,7 +397,7 @@ impl Tour {
         );
         let tokens = self
             .anonymous
-            .exchange_code(
+            .exchange_code_with(
                 credentials,
                 &code,
                 request.redirect_uri.normalized(),
@@ -395,7 +422,7 @@ impl Tour {
         app_id: &str,
         sudo: &SudoSource,
     ) -> Result<(), Error> {
-        let Some(proof) = sudo.proof() else {
+        let Some(proof) = sudo.proof(r).await else {
             for op in [
                 "reset_client_secret",
                 "reset_bot_token",
@@ -428,7 +455,7 @@ impl Tour {
         );
         // A password user proves it again; an MFA user rides on the sudo-mode token the server returned.
         let again = if matches!(sudo, SudoSource::Password(_)) {
-            sudo.proof()
+            sudo.proof(r).await
         } else {
             None
         };
