@@ -84,7 +84,7 @@ impl Subjects {
 
     async fn ours(&self) -> fluxer_oauth2::oauth::TokenSet {
         self.ours
-            .exchange_code(
+            .exchange_code_with(
                 &self.credentials,
                 &self.code,
                 REDIRECT_URI,

@@ -215,11 +215,9 @@ impl TryFrom<&String> for RedirectUri {
 }
 
 /// Lets a call take a redirect URI by reference.
-impl TryFrom<&RedirectUri> for RedirectUri {
-    type Error = std::convert::Infallible;
-
-    fn try_from(value: &RedirectUri) -> Result<Self, Self::Error> {
-        Ok(value.clone())
+impl From<&RedirectUri> for RedirectUri {
+    fn from(value: &RedirectUri) -> Self {
+        value.clone()
     }
 }
 
