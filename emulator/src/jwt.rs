@@ -1,56 +1,66 @@
-//! Sudo-mode tokens: compact HS256 JWTs `{type:"sudo",sub,iat,exp}`.
-//!
-//! Signed with the `hmac`/`sha2` crates rather than `jsonwebtoken`: that crate needs a crypto
-//! backend feature (`rust_crypto` pulls RSA, ECDSA and EdDSA crates; `aws_lc_rs` a C build) for
-//! one HMAC, and the server's tokens carry the bare header `{"alg":"HS256"}` that clients and
-//! the conformance replay compare byte for byte.
+//! Sudo-mode tokens: HS256 JWTs `{type:"sudo",sub,iat,exp}` with the server's bare header
+//! `{"alg":"HS256"}`, made and checked by `jsonwebtoken` (its `ring` backend, which the client's TLS
+//! already builds).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Serialize;
 use serde_json::Value;
-use sha2::Sha256;
 
-const HEADER: &str = r#"{"alg":"HS256"}"#;
+/// The server's header: the algorithm only, no `typ`.
+fn header() -> Header {
+    Header {
+        typ: None,
+        ..Header::new(Algorithm::HS256)
+    }
+}
 
-/// Signs an arbitrary JSON payload (given as text) with `key`.
+/// The claims of a sudo token, in the server's order.
+#[derive(Serialize)]
+struct SudoClaims<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    sub: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+/// Signs any claims with `key`; `None` only if they cannot be serialised.
+fn sign_claims(key: &[u8], claims: &impl Serialize) -> Option<String> {
+    jsonwebtoken::encode(&header(), claims, &EncodingKey::from_secret(key)).ok()
+}
+
+/// Signs an arbitrary JSON payload (given as text) with `key`. A payload that is not a JSON object
+/// is signed as a JSON string, so that a test can still forge a malformed token.
 pub(crate) fn sign(key: &[u8], payload_json: &str) -> String {
-    let head = URL_SAFE_NO_PAD.encode(HEADER);
-    let body = URL_SAFE_NO_PAD.encode(payload_json);
-    let signing_input = format!("{head}.{body}");
-    let sig = mac(key, signing_input.as_bytes());
-    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    let claims: Value = serde_json::from_str(payload_json)
+        .ok()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| Value::String(payload_json.to_owned()));
+    sign_claims(key, &claims).unwrap_or_default()
 }
 
 /// Mints a sudo token for `sub`, valid from `iat` for `lifetime_secs`.
 pub(crate) fn mint_sudo(key: &[u8], sub: &str, iat: u64, lifetime_secs: u64) -> String {
-    let exp = iat + lifetime_secs;
-    sign(
-        key,
-        &format!(r#"{{"type":"sudo","sub":"{sub}","iat":{iat},"exp":{exp}}}"#),
-    )
+    let claims = SudoClaims {
+        kind: "sudo",
+        sub,
+        iat,
+        exp: iat.saturating_add(lifetime_secs),
+    };
+    sign_claims(key, &claims).unwrap_or_default()
 }
 
 /// The claims of a sudo token whose signature is right, or `None`.
 ///
 /// Only the signature, the `alg` and `type:"sudo"` are checked here; the caller checks `sub` and
-/// `exp`.
+/// `exp` against the emulator's clock (not the wall clock `jsonwebtoken` would use).
 pub(crate) fn verify(key: &[u8], token: &str) -> Option<Value> {
-    let mut parts = token.split('.');
-    let (head, body, sig) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let expected = mac(key, format!("{head}.{body}").as_bytes());
-    let given = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    if expected.as_slice() != given.as_slice() {
-        return None;
-    }
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(head).ok()?).ok()?;
-    if header.get("alg")?.as_str()? != "HS256" {
-        return None;
-    }
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let data =
+        jsonwebtoken::decode::<Value>(token, &DecodingKey::from_secret(key), &validation).ok()?;
+    let claims = data.claims;
     (claims.get("type")?.as_str()? == "sudo").then_some(claims)
 }
 
@@ -60,12 +70,6 @@ pub(crate) fn unexpired(claims: &Value, now: u64) -> bool {
         None => true,
         Some(exp) => exp.as_f64().is_some_and(|e| e > now as f64),
     }
-}
-
-fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(data);
-    m.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
@@ -83,5 +87,7 @@ mod tests {
         assert!(!unexpired(&c, 400));
         assert!(verify(b"other", &t).is_none());
         assert!(verify(key, "garbage.not.ajwt").is_none());
+        let forged = sign(key, r#"{"type":"other","sub":"42"}"#);
+        assert!(verify(key, &forged).is_none());
     }
 }
