@@ -47,7 +47,8 @@ impl Snowflake {
     }
 }
 
-fn check(value: &str) -> Result<(), SnowflakeError> {
+/// The one snowflake check, without making a `Snowflake`.
+pub(crate) fn check(value: &str) -> Result<(), SnowflakeError> {
     let bytes = value.as_bytes();
     if bytes.is_empty() {
         return Err(SnowflakeError("it is empty"));

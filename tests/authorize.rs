@@ -552,3 +552,30 @@ fn debug_prints_no_secret() {
     let secret: Secret = callback.verify_state(&CsrfState::new(state)).unwrap();
     assert!(!format!("{secret:?}").contains(code));
 }
+
+/// The authorize URL takes its API base by the client's policy: plain http only to this machine,
+/// even to an IP literal (which a redirect URI may use).
+#[test]
+fn the_api_base_follows_the_clients_policy() {
+    use fluxer_oauth2::{
+        FluxerClient,
+        oauth::{AuthorizeError, AuthorizeUrl, Scope},
+    };
+    for base in ["http://192.0.2.10/v1", "http://api.example.org/v1"] {
+        let built = AuthorizeUrl::new(base, "1574449618593251330", "https://app.example/cb")
+            .scope(Scope::Identify)
+            .build();
+        assert!(matches!(built, Err(AuthorizeError::ApiBase(_))), "{base}");
+        assert!(FluxerClient::builder().base_url(base).build().is_err(), "{base}");
+    }
+    for base in ["http://127.0.0.1:8080/v1", "https://api.fluxer.app/v1"] {
+        assert!(
+            AuthorizeUrl::new(base, "1574449618593251330", "https://app.example/cb")
+                .scope(Scope::Identify)
+                .build()
+                .is_ok(),
+            "{base}"
+        );
+        assert!(FluxerClient::builder().base_url(base).build().is_ok(), "{base}");
+    }
+}

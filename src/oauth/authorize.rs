@@ -706,11 +706,9 @@ fn encode_into(out: &mut String, value: &str) {
     }
 }
 
-/// A snowflake as the server takes it: `^(0|[1-9][0-9]*)$`, at most 2^63-1.
+/// A snowflake as the server takes it: the one check, [`crate::Snowflake::parse`].
 fn is_snowflake(id: &str) -> bool {
-    let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
-    let no_leading_zero = id == "0" || !id.starts_with('0');
-    digits && no_leading_zero && id.parse::<i64>().is_ok()
+    crate::snowflake::check(id).is_ok()
 }
 
 fn check_snowflake(id: &Option<String>, err: AuthorizeError) -> Result<(), AuthorizeError> {
@@ -749,6 +747,11 @@ fn parse_web_url(raw: &str) -> Result<Url, UrlError> {
 
 fn api_authorize_url(api_base: &str) -> Result<Url, UrlError> {
     let mut url = parse_web_url(api_base)?;
+    // The API base follows the client's policy, stricter than a redirect URI's: plain http only to
+    // this machine, since the same base takes the credentials.
+    if url.scheme() == "http" && !crate::client::is_local_host(&url) {
+        return Err(UrlError::InsecureHttp);
+    }
     if url.fragment().is_some() {
         return Err(UrlError::Fragment);
     }
