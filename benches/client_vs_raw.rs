@@ -79,7 +79,7 @@ impl Subjects {
 
     async fn ours_exchange(&self) -> fluxer_oauth2::oauth::TokenSet {
         self.session
-            .exchange_code(
+            .exchange_code_with(
                 &self.credentials,
                 &self.code,
                 REDIRECT_URI,

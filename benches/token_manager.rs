@@ -17,11 +17,7 @@ use std::{
 use common::*;
 use fluxer_oauth2::{
     FluxerClient, Secret,
-    oauth::{
-        ClientCredentials, TokenSet,
-        TokenManager,
-        MemoryStore, TokenStore,
-    },
+    oauth::{ClientCredentials, MemoryStore, TokenManager, TokenSet, TokenStore},
 };
 
 const TASKS: u64 = 64;

@@ -57,7 +57,9 @@ fn proof_carriers(spec: &Spec) -> TokenStream {
         let props = spec.schema(name).and_then(|s| s["properties"].as_object());
         for field in SUDO_FIELDS {
             if !props.is_some_and(|p| p.contains_key(*field)) {
-                fail(&format!("{name} is the body of a sudo operation but has no `{field}`"));
+                fail(&format!(
+                    "{name} is the body of a sudo operation but has no `{field}`"
+                ));
             }
         }
         let ty = format_ident!("{name}");
@@ -78,12 +80,16 @@ fn proof_carriers(spec: &Spec) -> TokenStream {
 fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for item in &file.items {
-        let syn::Item::Impl(block) = item else { continue };
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
         if block.trait_.is_some() || !is_type(&block.self_ty, "Client") {
             continue;
         }
         for member in &block.items {
-            let syn::ImplItem::Fn(f) = member else { continue };
+            let syn::ImplItem::Fn(f) = member else {
+                continue;
+            };
             if let syn::ReturnType::Type(_, ty) = &f.sig.output
                 && let Some(name) = last_segment(ty)
             {
@@ -98,13 +104,19 @@ fn client_methods(file: &syn::File) -> BTreeMap<String, String> {
 fn builder_impls(file: &syn::File) -> BTreeMap<String, Vec<syn::ImplItemFn>> {
     let mut out = BTreeMap::new();
     for item in &file.items {
-        let syn::Item::Mod(module) = item else { continue };
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
         if module.ident != "builder" {
             continue;
         }
         for item in module.content.iter().flat_map(|(_, items)| items) {
-            let syn::Item::Impl(block) = item else { continue };
-            let Some(name) = last_segment(&block.self_ty) else { continue };
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let Some(name) = last_segment(&block.self_ty) else {
+                continue;
+            };
             let fns = block.items.iter().filter_map(|m| match m {
                 syn::ImplItem::Fn(f) => Some(f.clone()),
                 _ => None,
@@ -130,9 +142,13 @@ fn last_segment(ty: &syn::Type) -> Option<String> {
 fn target_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
     let clause = f.sig.generics.where_clause.as_ref()?;
     clause.predicates.iter().find_map(|p| {
-        let syn::WherePredicate::Type(p) = p else { return None };
+        let syn::WherePredicate::Type(p) = p else {
+            return None;
+        };
         p.bounds.iter().find_map(|b| {
-            let syn::TypeParamBound::Trait(t) = b else { return None };
+            let syn::TypeParamBound::Trait(t) = b else {
+                return None;
+            };
             let segment = t.path.segments.last()?;
             if segment.ident != "TryInto" {
                 return None;
@@ -151,7 +167,9 @@ fn target_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
 /// `T` in `send(self) -> Result<ResponseValue<T>, Error<..>>`.
 fn answer_type(f: &syn::ImplItemFn) -> syn::Type {
     let fail_here = || fail(&format!("cannot read the answer type of {}", f.sig.ident));
-    let syn::ReturnType::Type(_, ty) = &f.sig.output else { fail_here() };
+    let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+        fail_here()
+    };
     let first_arg = |ty: &syn::Type| -> Option<syn::Type> {
         let syn::Type::Path(p) = ty else { return None };
         let syn::PathArguments::AngleBracketed(args) = &p.path.segments.last()?.arguments else {
@@ -178,7 +196,9 @@ fn parameter_docs(spec: &Spec, op: &Operation) -> BTreeMap<String, String> {
             }
             None => param,
         };
-        let Some(name) = param["name"].as_str() else { continue };
+        let Some(name) = param["name"].as_str() else {
+            continue;
+        };
         let rust = name.to_ascii_lowercase().replace('-', "_");
         let location = param["in"].as_str().unwrap_or("request");
         let text = param["description"]
@@ -194,13 +214,17 @@ fn credential_line(op: &Operation) -> String {
     let mut names = Vec::new();
     let mut anonymous = false;
     for requirement in op.raw["security"].as_array().into_iter().flatten() {
-        let Some(requirement) = requirement.as_object() else { continue };
+        let Some(requirement) = requirement.as_object() else {
+            continue;
+        };
         anonymous |= requirement.is_empty();
         for (scheme, scopes) in requirement {
             let name = match scheme.as_str() {
                 "botToken" => "a bot token (`Credential::Bot`)".to_owned(),
                 "sessionToken" => "a user session (`Credential::Session`)".to_owned(),
-                "clientBasic" => "client credentials in HTTP Basic (`Credential::Client`)".to_owned(),
+                "clientBasic" => {
+                    "client credentials in HTTP Basic (`Credential::Client`)".to_owned()
+                }
                 "oauth2Token" => {
                     let scopes: Vec<_> = scopes
                         .as_array()

@@ -84,9 +84,13 @@ fn rules(spec: &Spec, name: &str, schema: &Value) -> Vec<TokenStream> {
         let is_array = constraints.get("type").and_then(Value::as_str) == Some("array");
         let is_text = constraints.get("format").and_then(Value::as_str) == Some("password")
             || prop_schema.get("$ref").is_some();
-        if is_array && (constraints.get("minItems").is_some() || constraints.get("maxItems").is_some())
+        if is_array
+            && (constraints.get("minItems").is_some() || constraints.get("maxItems").is_some())
         {
-            let (min, max) = (limit(constraints, "minItems"), limit(constraints, "maxItems"));
+            let (min, max) = (
+                limit(constraints, "minItems"),
+                limit(constraints, "maxItems"),
+            );
             rules.push(quote! {
                 crate::validate::items(#prop, &self.#field, #min, #max)?;
             });
@@ -94,7 +98,10 @@ fn rules(spec: &Spec, name: &str, schema: &Value) -> Vec<TokenStream> {
             && is_text
             && (constraints.get("minLength").is_some() || constraints.get("maxLength").is_some())
         {
-            let (min, max) = (limit(constraints, "minLength"), limit(constraints, "maxLength"));
+            let (min, max) = (
+                limit(constraints, "minLength"),
+                limit(constraints, "maxLength"),
+            );
             rules.push(quote! {
                 crate::validate::chars(#prop, &self.#field, #min, #max)?;
             });
@@ -103,7 +110,9 @@ fn rules(spec: &Spec, name: &str, schema: &Value) -> Vec<TokenStream> {
     if let Some(group) = schema.get("x-fluxer-exclusive").and_then(Value::as_array) {
         let names: Vec<&str> = group.iter().filter_map(Value::as_str).collect();
         if names.len() != group.len() || names.len() < 2 {
-            fail(&format!("{name}: x-fluxer-exclusive must list two or more field names"));
+            fail(&format!(
+                "{name}: x-fluxer-exclusive must list two or more field names"
+            ));
         }
         let fields = names.iter().map(|n| field_ident(n));
         rules.push(quote! {

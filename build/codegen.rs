@@ -67,8 +67,16 @@ fn quote_type(path: &str) -> proc_macro2::TokenStream {
 /// error from it, whatever shape the server used. The spec keeps documenting the errors.
 fn without_error_answers(doc: &Value) -> Value {
     let mut doc = doc.clone();
-    for item in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
-        for op in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+    for item in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        for op in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut())
+        {
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
                 responses.retain(|status, _| status.starts_with('2'));
             }
@@ -82,17 +90,30 @@ fn without_error_answers(doc: &Value) -> Value {
 fn drop_api_version(file: &mut syn::File) {
     let mut dropped = 0;
     for item in &mut file.items {
-        let syn::Item::Mod(module) = item else { continue };
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
         if module.ident != "builder" {
             continue;
         }
-        for item in module.content.iter_mut().flat_map(|(_, items)| items.iter_mut()) {
-            let syn::Item::Impl(block) = item else { continue };
+        for item in module
+            .content
+            .iter_mut()
+            .flat_map(|(_, items)| items.iter_mut())
+        {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
             for member in &mut block.items {
-                let syn::ImplItem::Fn(function) = member else { continue };
+                let syn::ImplItem::Fn(function) = member else {
+                    continue;
+                };
                 let before = function.block.stmts.len();
                 function.block.stmts.retain(|stmt| {
-                    !stmt.to_token_stream().to_string().contains("\"api-version\"")
+                    !stmt
+                        .to_token_stream()
+                        .to_string()
+                        .contains("\"api-version\"")
                 });
                 dropped += before - function.block.stmts.len();
             }

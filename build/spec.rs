@@ -47,8 +47,8 @@ impl Operation {
 
 impl Spec {
     pub fn load() -> Self {
-        let text = std::fs::read_to_string(SPEC)
-            .unwrap_or_else(|e| fail(&format!("cannot read it: {e}")));
+        let text =
+            std::fs::read_to_string(SPEC).unwrap_or_else(|e| fail(&format!("cannot read it: {e}")));
         let doc: Value = serde_norway::from_str(&text)
             .unwrap_or_else(|e| fail(&format!("it is not valid YAML: {e}")));
         let mut ids = BTreeSet::new();

@@ -11,13 +11,20 @@ use crate::spec::{Spec, fail};
 /// through `oneOf` alternatives: the client masks their values in the server's answer to it.
 fn secret_fields(spec: &Spec, op: &crate::spec::Operation) -> Vec<String> {
     fn collect(spec: &Spec, name: &str, out: &mut Vec<String>, depth: usize) {
-        let Some(schema) = spec.schema(name) else { return };
+        let Some(schema) = spec.schema(name) else {
+            return;
+        };
         if depth > 4 {
             return;
         }
         for alternative in schema["oneOf"].as_array().into_iter().flatten() {
             if let Some(r) = alternative["$ref"].as_str() {
-                collect(spec, r.trim_start_matches("#/components/schemas/"), out, depth + 1);
+                collect(
+                    spec,
+                    r.trim_start_matches("#/components/schemas/"),
+                    out,
+                    depth + 1,
+                );
             }
         }
         for (prop, value) in schema["properties"].as_object().into_iter().flatten() {
@@ -98,7 +105,8 @@ pub fn generate(spec: &Spec) -> String {
             secret_fields = secret_fields(spec, op),
         )
         .expect("writing to a String");
-        writeln!(arms, "        {id:?} => Some(&OPERATIONS[{index}]),").expect("writing to a String");
+        writeln!(arms, "        {id:?} => Some(&OPERATIONS[{index}]),")
+            .expect("writing to a String");
     }
     format!(
         "/// Every operation of the spec, with the credentials the server accepts on it.\n\

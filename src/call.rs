@@ -59,15 +59,13 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
             transport(operation, e, limit)
         }
-        P::InvalidResponsePayload(body, e) => {
-            undecodable(
-                operation,
-                op.ok_status,
-                &body,
-                &e.to_string(),
-                &RequestSecrets::default(),
-            )
-        }
+        P::InvalidResponsePayload(body, e) => undecodable(
+            operation,
+            op.ok_status,
+            &body,
+            &e.to_string(),
+            &RequestSecrets::default(),
+        ),
         // progenitor decodes only the spec's 2xx answers; errors come here with the body unread.
         P::ErrorResponse(value) => undecodable(
             operation,
@@ -207,7 +205,9 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
         return serde_json::from_slice(source)
             .map_err(|e| undecodable(operation, status, &body, &e.to_string(), &secrets));
     }
-    Err(from_raw(operation, status, &headers, &body, false, &secrets))
+    Err(from_raw(
+        operation, status, &headers, &body, false, &secrets,
+    ))
 }
 
 /// The typed error of a non-success answer read from its raw body: a Fluxer or OAuth2 error body, a
@@ -357,7 +357,10 @@ pub(crate) fn from_body(
     {
         // The consent's bot checks answer in the OAuth2 shape; these have a fix of their own. The
         // description is kept only when it is one of these fixed values.
-        const PERMISSIONS: [&str; 2] = ["INVALID_PERMISSIONS_INTEGER", "INVALID_PERMISSIONS_NEGATIVE"];
+        const PERMISSIONS: [&str; 2] = [
+            "INVALID_PERMISSIONS_INTEGER",
+            "INVALID_PERMISSIONS_NEGATIVE",
+        ];
         const REDIRECT: [&str; 2] = [
             "Missing redirect_uri",
             "redirect_uri required for non-bot scopes",

@@ -234,16 +234,24 @@ impl FluxerClientBuilder {
             })
         };
         if self.timeout.is_zero() {
-            return refuse("timeout is zero, so every call would time out: give a positive duration");
+            return refuse(
+                "timeout is zero, so every call would time out: give a positive duration",
+            );
         }
         if self.connect_timeout.is_zero() {
-            return refuse("connect_timeout is zero, so no connection could open: give a positive duration");
+            return refuse(
+                "connect_timeout is zero, so no connection could open: give a positive duration",
+            );
         }
         if self.call_timeout.is_zero() {
-            return refuse("call_timeout is zero, so every call would time out: give a positive duration");
+            return refuse(
+                "call_timeout is zero, so every call would time out: give a positive duration",
+            );
         }
         if self.max_response_bytes == 0 {
-            return refuse("max_response_bytes is zero, so no answer could be read: give at least a few KiB");
+            return refuse(
+                "max_response_bytes is zero, so no answer could be read: give at least a few KiB",
+            );
         }
         Ok(())
     }
@@ -270,9 +278,17 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
         )));
     }
     // The URL is not quoted back: it may hold a password or a token pasted by mistake.
-    let url = url::Url::parse(raw)
-        .map_err(|e| refuse(format!("the base URL is not an absolute URL ({e}), e.g. https://api.fluxer.app/v1")))?;
-    let host = url.host_str().unwrap_or_default().chars().take(64).collect::<String>();
+    let url = url::Url::parse(raw).map_err(|e| {
+        refuse(format!(
+            "the base URL is not an absolute URL ({e}), e.g. https://api.fluxer.app/v1"
+        ))
+    })?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .chars()
+        .take(64)
+        .collect::<String>();
     match url.scheme() {
         "https" => {}
         "http" if is_local_host(&url) => {}
@@ -283,7 +299,9 @@ pub(crate) fn checked_base_url(raw: &str) -> Result<String, Error> {
         }
         other => {
             let other: String = other.chars().take(16).collect();
-            return Err(refuse(format!("the base URL has scheme {other:?}; use https")));
+            return Err(refuse(format!(
+                "the base URL has scheme {other:?}; use https"
+            )));
         }
     }
     if !url.username().is_empty() || url.password().is_some() {

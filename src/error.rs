@@ -330,13 +330,17 @@ pub enum Error {
     #[error(transparent)]
     Discovery(#[from] crate::discovery::DiscoveryError),
     /// The email or password is wrong; the server does not say which.
-    #[error("{operation}: the email or password is wrong (the server does not say which): check both")]
+    #[error(
+        "{operation}: the email or password is wrong (the server does not say which): check both"
+    )]
     InvalidLogin {
         /// The operation id.
         operation: &'static str,
     },
     /// The MFA ticket of a login is spent or too old.
-    #[error("{operation}: the login's MFA ticket expired or was used up: log in again for a new one")]
+    #[error(
+        "{operation}: the login's MFA ticket expired or was used up: log in again for a new one"
+    )]
     MfaTicketExpired {
         /// The operation id.
         operation: &'static str,
@@ -350,7 +354,9 @@ pub enum Error {
         operation: &'static str,
     },
     /// The account (or the instance) does not offer this second factor.
-    #[error("{operation}: {method} is not available for this account: use one of the challenge's allowed methods")]
+    #[error(
+        "{operation}: {method} is not available for this account: use one of the challenge's allowed methods"
+    )]
     MfaMethodUnavailable {
         /// The operation id.
         operation: &'static str,
@@ -366,7 +372,9 @@ pub enum Error {
         provider: Option<String>,
     },
     /// The session this client holds was logged out; nothing was sent.
-    #[error("{operation}: this client's session was logged out: log in again and use the new session")]
+    #[error(
+        "{operation}: this client's session was logged out: log in again and use the new session"
+    )]
     SessionEnded {
         /// The operation id.
         operation: &'static str,
@@ -646,9 +654,9 @@ fn sudo_advice(has_mfa: bool, methods: &SudoMethods) -> &'static str {
 
 fn wait_summary(wait: Duration, raw: Option<&str>) -> String {
     match raw {
-        Some(raw) => format!(
-            " (the server asked to wait {raw:?}, which is not a usable number of seconds)"
-        ),
+        Some(raw) => {
+            format!(" (the server asked to wait {raw:?}, which is not a usable number of seconds)")
+        }
         None => format!(" for {wait:?}"),
     }
 }

@@ -292,7 +292,8 @@ impl crate::generated::Client {
             }
             // Each attempt gets what is left of the call's deadline, at most the attempt timeout.
             if let Some(left) = remaining() {
-                *to_send.timeout_mut() = Some(left.min(shared.timeout).max(Duration::from_millis(1)));
+                *to_send.timeout_mut() =
+                    Some(left.min(shared.timeout).max(Duration::from_millis(1)));
             }
             let response = match self.client().execute(to_send).await {
                 Ok(response) => response,
@@ -302,7 +303,8 @@ impl crate::generated::Client {
                     let retry = can_retry
                         && err.is_connect()
                         && fits
-                        && waited.saturating_add(CONNECT_RETRY_DELAY) <= shared.retry.max_total_wait;
+                        && waited.saturating_add(CONNECT_RETRY_DELAY)
+                            <= shared.retry.max_total_wait;
                     tracing::debug!(attempt, error = %err, retry, "request failed");
                     if retry {
                         tokio::time::sleep(CONNECT_RETRY_DELAY).await;
@@ -392,7 +394,10 @@ impl Echo {
     fn of(request: &reqwest::Request, op: Option<&'static OperationSpec>) -> Self {
         let fields = op.map_or(&[][..], |op| op.secret_fields);
         Self {
-            authorization: request.headers().get(reqwest::header::AUTHORIZATION).cloned(),
+            authorization: request
+                .headers()
+                .get(reqwest::header::AUTHORIZATION)
+                .cloned(),
             sudo: request.headers().get(SUDO_HEADER).cloned(),
             body: (!fields.is_empty())
                 .then(|| request.body().and_then(reqwest::Body::as_bytes))
@@ -476,7 +481,10 @@ pub(crate) struct TooLarge;
 /// wrapped in a reader that fails past the limit (`http_body_util::LengthLimitError`).
 fn limit_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
     use reqwest::ResponseBuilderExt as _;
-    if response.content_length().is_some_and(|len| len <= limit as u64) {
+    if response
+        .content_length()
+        .is_some_and(|len| len <= limit as u64)
+    {
         return response;
     }
     // Carrying the URL over spares reqwest parsing a placeholder for the rebuilt answer.
@@ -504,7 +512,9 @@ async fn read_json(
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
     let mut body = bytes::BytesMut::new();
-    let mut too_large = response.content_length().is_some_and(|len| len > limit as u64);
+    let mut too_large = response
+        .content_length()
+        .is_some_and(|len| len > limit as u64);
     while !too_large && let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > limit {
             too_large = true;

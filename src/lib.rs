@@ -208,8 +208,8 @@ pub mod discovery;
 mod error;
 pub mod generated;
 mod hooks;
-mod mask;
 pub mod login;
+mod mask;
 pub mod oauth;
 mod operations;
 mod ratelimit;
@@ -223,7 +223,8 @@ pub use auth::Credential;
 pub use clearable::Clearable;
 pub use client::{DEFAULT_BASE_URL, FluxerClient, FluxerClientBuilder, http_client_builder};
 pub use error::{
-    ApiErrorCode, Cause, Error, FieldError, OAuthErrorKind, StoreFailure, SudoMethods, TransportKind,
+    ApiErrorCode, Cause, Error, FieldError, OAuthErrorKind, StoreFailure, SudoMethods,
+    TransportKind,
 };
 pub use generated::types;
 pub use operations::{CredentialKind, OperationSpec};

@@ -238,7 +238,10 @@ mod tests {
 
     #[test]
     fn text_is_one_line_and_bounded() {
-        let long = format!("line one\r\nline two\u{1b}[31m {}", "x y ".repeat(1_000_000));
+        let long = format!(
+            "line one\r\nline two\u{1b}[31m {}",
+            "x y ".repeat(1_000_000)
+        );
         let out = server_text(&long, &RequestSecrets::default(), 512);
         assert!(!out.contains('\n') && !out.contains('\r') && !out.contains('\u{1b}'));
         assert!(out.len() <= 512 + '…'.len_utf8(), "{}", out.len());
@@ -261,7 +264,10 @@ mod tests {
             &RequestSecrets::default(),
             512,
         );
-        assert_eq!(out, "INVALID_EMAIL_OR_PASSWORD unsupported_grant_type SOME_CODE_FROM_THE_FUTURE");
+        assert_eq!(
+            out,
+            "INVALID_EMAIL_OR_PASSWORD unsupported_grant_type SOME_CODE_FROM_THE_FUTURE"
+        );
     }
 
     #[test]

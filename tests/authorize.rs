@@ -566,7 +566,10 @@ fn the_api_base_follows_the_clients_policy() {
             .scope(Scope::Identify)
             .build();
         assert!(matches!(built, Err(AuthorizeError::ApiBase(_))), "{base}");
-        assert!(FluxerClient::builder().base_url(base).build().is_err(), "{base}");
+        assert!(
+            FluxerClient::builder().base_url(base).build().is_err(),
+            "{base}"
+        );
     }
     for base in ["http://127.0.0.1:8080/v1", "https://api.fluxer.app/v1"] {
         assert!(
@@ -576,6 +579,9 @@ fn the_api_base_follows_the_clients_policy() {
                 .is_ok(),
             "{base}"
         );
-        assert!(FluxerClient::builder().base_url(base).build().is_ok(), "{base}");
+        assert!(
+            FluxerClient::builder().base_url(base).build().is_ok(),
+            "{base}"
+        );
     }
 }

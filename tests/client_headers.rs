@@ -18,10 +18,7 @@ use common::{
 };
 use fluxer_oauth2::{
     Credential, CredentialKind, Error, FluxerClient, Secret, Snowflake, SudoVerification,
-    oauth::{
-        RedirectUri, UrlError,
-        ClientAuth, ClientCredentials, TokenKind,
-    },
+    oauth::{ClientAuth, ClientCredentials, RedirectUri, TokenKind, UrlError},
     types,
 };
 use wiremock::{

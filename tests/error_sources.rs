@@ -6,7 +6,7 @@ use std::{error::Error as _, sync::Arc, time::SystemTime};
 
 use fluxer_oauth2::{
     Error, FluxerClient,
-    oauth::{ClientCredentials, TokenSet, FileStore, TokenManager},
+    oauth::{ClientCredentials, FileStore, TokenManager, TokenSet},
     types,
 };
 
@@ -94,5 +94,8 @@ async fn a_redis_store_failure_leads_to_the_redis_error() {
     .await
     .unwrap_err();
     assert!(matches!(err, Error::Store(_)), "{err:?}");
-    assert!(reaches::<fluxer_oauth2::oauth::redis_store::RedisError>(&err), "{err:?}");
+    assert!(
+        reaches::<fluxer_oauth2::oauth::redis_store::RedisError>(&err),
+        "{err:?}"
+    );
 }

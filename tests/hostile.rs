@@ -18,8 +18,8 @@ use common::{
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification, TransportKind,
     oauth::{
-        ClientAuth, ClientCredentials, PkceVerifier, RedirectUri, TokenKind, TokenSet, UrlError,
-        TokenManager, MemoryStore,
+        ClientAuth, ClientCredentials, MemoryStore, PkceVerifier, RedirectUri, TokenKind,
+        TokenManager, TokenSet, UrlError,
     },
     types,
 };

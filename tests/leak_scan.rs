@@ -25,8 +25,8 @@ use common::{
 use fluxer_oauth2::{
     Credential, Error, Secret, Snowflake, SudoVerification,
     oauth::{
-        Callback, ClientAuth, ClientCredentials, CsrfState, Scope, TokenKind,
-        TokenManager, MemoryStore,
+        Callback, ClientAuth, ClientCredentials, CsrfState, MemoryStore, Scope, TokenKind,
+        TokenManager,
     },
     types,
 };

@@ -27,7 +27,6 @@ fn password_user(emu: &Emulator, name: &str) -> SeededUser {
         username: name.to_owned(),
         password: Some(PASSWORD.to_owned()),
         totp: false,
-        ..Default::default()
     })
 }
 
@@ -36,7 +35,6 @@ fn totp_user(emu: &Emulator, name: &str) -> SeededUser {
         username: name.to_owned(),
         password: Some(PASSWORD.to_owned()),
         totp: true,
-        ..Default::default()
     })
 }
 

@@ -11,8 +11,7 @@ use std::{future::Future, time::Duration};
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{
-        CallbackError, ClientCredentials, OAuthCallbackError, Scope,
-        consent_request,
+        CallbackError, ClientCredentials, OAuthCallbackError, Scope, consent_request,
         loopback::{BrowserUnavailable, LoopbackError, LoopbackLogin, redirect_uri},
     },
     types,

@@ -22,8 +22,8 @@ use common::{
 use fluxer_oauth2::{
     Error, FluxerClient, OAuthErrorKind, RateLimitInfo, RetryPolicy, Secret,
     oauth::{
-        AuthorizeUrl, Callback, CallbackError, ClientCredentials, CsrfState, OAuthCallbackError,
-        PkceMethod, PkceVerifier, Prompt, Scope, TokenSet, MAX_TOKEN_LIFETIME,
+        AuthorizeUrl, Callback, CallbackError, ClientCredentials, CsrfState, MAX_TOKEN_LIFETIME,
+        OAuthCallbackError, PkceMethod, PkceVerifier, Prompt, Scope, TokenSet,
     },
     types,
 };
@@ -1051,7 +1051,12 @@ fn error_bodies_convert_by_their_shape() {
                         prop_assert_eq!(*s, status);
                         prop_assert_eq!(Some(kind.as_str()), error.as_deref());
                         prop_assert_eq!(kind, &OAuthErrorKind::parse(error.as_deref().unwrap()));
-                        prop_assert!(kept_as_sent(d.as_deref(), description.as_deref()), "{:?} from {:?}", d, description);
+                        prop_assert!(
+                            kept_as_sent(d.as_deref(), description.as_deref()),
+                            "{:?} from {:?}",
+                            d,
+                            description
+                        );
                     }
                     Error::Api {
                         status: s,
@@ -1063,7 +1068,12 @@ fn error_bodies_convert_by_their_shape() {
                         prop_assert_eq!(*s, status);
                         prop_assert_eq!(Some(c.as_str()), code);
                         let sent = message.clone().unwrap_or_default();
-                        prop_assert!(kept_as_sent(Some(m), Some(&sent)), "{:?} from {:?}", m, sent);
+                        prop_assert!(
+                            kept_as_sent(Some(m), Some(&sent)),
+                            "{:?} from {:?}",
+                            m,
+                            sent
+                        );
                     }
                     Error::Decode { status: s, .. } => {
                         prop_assert!(code.is_none() && error.is_none(), "{:?}", err);

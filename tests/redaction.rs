@@ -22,10 +22,7 @@ use common::wire::{
 };
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification,
-    oauth::{
-        PkceVerifier,
-        ClientAuth, ClientCredentials, TokenKind, TokenSet,
-    },
+    oauth::{ClientAuth, ClientCredentials, PkceVerifier, TokenKind, TokenSet},
     types,
 };
 use wiremock::{

@@ -22,11 +22,8 @@ use common::{bounded_by, emulator};
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
-        Scope, TokenSet,
-        Clock as ManagerClock,
+        Clock as ManagerClock, SaveOutcome, Scope, StoreError, TokenManager, TokenSet, TokenStore,
         redis_store::RedisTokenStore,
-        TokenManager,
-        SaveOutcome, StoreError, TokenStore,
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig, Fault};

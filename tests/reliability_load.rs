@@ -22,10 +22,7 @@ use common::{
 };
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OAuthErrorKind, RetryPolicy, Secret,
-    oauth::{
-        ClientCredentials, Scope, Clock as ManagerClock, TokenManager,
-        MemoryStore,
-    },
+    oauth::{ClientCredentials, Clock as ManagerClock, MemoryStore, Scope, TokenManager},
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig, RateLimitConfig};
 use tokio::sync::{Barrier, Semaphore};

@@ -26,8 +26,7 @@ use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, Secret,
     oauth::{
         AuthorizeError, AuthorizeUrl, Callback, CallbackError, ClientAuth, ClientCredentials,
-        CsrfState, RedirectUri, Scope, TokenKind, TokenSet, UrlError, TokenManager,
-        MemoryStore,
+        CsrfState, MemoryStore, RedirectUri, Scope, TokenKind, TokenManager, TokenSet, UrlError,
     },
     types,
 };

@@ -20,10 +20,8 @@ use common::{
 use fluxer_oauth2::{
     Error,
     oauth::{
-        ClientCredentials, Scope, TokenSet,
-        Clock,
-        TokenManager,
-        BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
+        BoxFuture, ClientCredentials, Clock, MemoryStore, RefreshLease, SaveOutcome, Scope,
+        StoreError, StoredTokens, TokenManager, TokenSet, TokenStore,
     },
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig};

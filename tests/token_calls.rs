@@ -15,10 +15,7 @@ use common::wire::{
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FieldError, FluxerClient, Secret,
-    oauth::{
-        PkceVerifier,
-        ClientAuth, ClientCredentials, TokenKind, TokenSet,
-    },
+    oauth::{ClientAuth, ClientCredentials, PkceVerifier, TokenKind, TokenSet},
     types,
 };
 use wiremock::{MockServer, ResponseTemplate};

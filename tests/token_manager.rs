@@ -16,11 +16,8 @@ use common::bounded;
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{
-        ClientCredentials, TokenSet,
-        ManualClock,
-        FileStore,
-        TokenManager,
-        BoxFuture, MemoryStore, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
+        BoxFuture, ClientCredentials, FileStore, ManualClock, MemoryStore, RefreshLease,
+        SaveOutcome, StoreError, StoredTokens, TokenManager, TokenSet, TokenStore,
     },
 };
 use serde_json::json;

@@ -18,7 +18,7 @@ use common::{
 };
 use fluxer_oauth2::{
     ApiErrorCode, Credential, CredentialKind, Error, FluxerClient, RetryPolicy, Secret,
-    oauth::{Scope, Scopes, TokenSet, TokenManager, MemoryStore},
+    oauth::{MemoryStore, Scope, Scopes, TokenManager, TokenSet},
 };
 use fluxer_oauth2_emulator::{Connection, Emulator};
 

@@ -655,8 +655,11 @@ impl AuthorizeRequest {
     /// The URL to send the browser to, and what to keep until the callback (it consumes the
     /// request: the PKCE verifier is not copied).
     pub fn into_parts(self) -> (Url, crate::oauth::PendingAuthorization) {
-        let pending =
-            crate::oauth::PendingAuthorization::new(self.state, self.pkce_verifier, self.redirect_uri);
+        let pending = crate::oauth::PendingAuthorization::new(
+            self.state,
+            self.pkce_verifier,
+            self.redirect_uri,
+        );
         (self.url, pending)
     }
 }

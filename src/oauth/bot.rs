@@ -49,12 +49,7 @@ use url::Url;
 
 use crate::{
     Error, FluxerClient,
-    oauth::{
-        AuthorizeError, AuthorizeUrl, CsrfState, RedirectUri,
-        Callback,
-        PkceVerifier,
-        Scope,
-    },
+    oauth::{AuthorizeError, AuthorizeUrl, Callback, CsrfState, PkceVerifier, RedirectUri, Scope},
 };
 
 macro_rules! permissions {

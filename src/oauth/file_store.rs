@@ -17,11 +17,8 @@ use std::{
 
 use zeroize::Zeroize as _;
 
-use crate::{
-    oauth::{
-        BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
-        TokenSet,
-    },
+use crate::oauth::{
+    BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenSet, TokenStore,
 };
 
 /// How often a waiting process tries a lock again.

@@ -76,11 +76,8 @@ use zeroize::Zeroizing;
 use crate::{
     Error, FluxerClient, Secret,
     oauth::{
-        AuthorizeError, AuthorizeRequest, AuthorizeUrl, Prompt,
-        Callback, CallbackError,
-        PkceVerifier,
-        Scope,
-        ClientCredentials, TokenSet,
+        AuthorizeError, AuthorizeRequest, AuthorizeUrl, Callback, CallbackError, ClientCredentials,
+        PkceVerifier, Prompt, Scope, TokenSet,
     },
 };
 

@@ -23,11 +23,8 @@ use redis::{
 use tokio::sync::OnceCell;
 use zeroize::Zeroize as _;
 
-use crate::{
-    oauth::{
-        BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenStore,
-        TokenSet,
-    },
+use crate::oauth::{
+    BoxFuture, RefreshLease, SaveOutcome, StoreError, StoredTokens, TokenSet, TokenStore,
 };
 
 /// How long a saved pair stays in Redis by default: 30 days, the lifetime of a Fluxer refresh
@@ -560,9 +557,15 @@ impl Connection {
 
     fn failure(&self, doing: &str, e: RedisError) -> StoreError {
         let endpoint = &self.endpoint;
-        let (io, refused, dropped) = (e.is_io_error(), e.is_connection_refusal(), e.is_connection_dropped());
+        let (io, refused, dropped) = (
+            e.is_io_error(),
+            e.is_connection_refusal(),
+            e.is_connection_dropped(),
+        );
         let (kind, code) = (e.kind(), e.code().map(str::to_owned));
-        let no_command = e.detail().is_some_and(|d| d.contains("can't run this command"));
+        let no_command = e
+            .detail()
+            .is_some_and(|d| d.contains("can't run this command"));
         let cause = e;
         if io || refused || dropped {
             StoreError::with_source(
@@ -609,7 +612,6 @@ impl Connection {
         ))
     }
 }
-
 
 fn encode(tokens: &TokenSet, version: u64) -> Result<Vec<u8>, StoreError> {
     crate::oauth::store::encode_record(tokens, version)

@@ -37,9 +37,8 @@ use serde::de::DeserializeOwned;
 use crate::{
     Credential, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{
-        Clock, SystemClock,
-        RefreshLease, SaveOutcome, StoredTokens, TokenStore,
-        ClientCredentials, TokenSet,
+        ClientCredentials, Clock, RefreshLease, SaveOutcome, StoredTokens, SystemClock, TokenSet,
+        TokenStore,
     },
 };
 
@@ -386,8 +385,7 @@ impl TokenManager {
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(_) => Err(Error::Store(crate::error::StoreFailure::new(
                 "the token refresh was cancelled: the runtime is shutting down",
-            )
-            )),
+            ))),
         }
     }
 
@@ -781,8 +779,7 @@ impl Inner {
         }
         Err(Error::Store(crate::error::StoreFailure::new(
             "the stored token pair kept changing while the new pair was being saved",
-        )
-        ))
+        )))
     }
 
     /// Takes a pair from the store.

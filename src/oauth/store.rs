@@ -380,7 +380,9 @@ pub(crate) fn decode_record(mut raw: Vec<u8>, place: &str) -> Result<StoredToken
     };
     let expires_at = since_epoch
         .and_then(|d| std::time::UNIX_EPOCH.checked_add(d))
-        .ok_or_else(|| StoreError::new(format!("{place}: the expiry is missing or out of range")))?;
+        .ok_or_else(|| {
+            StoreError::new(format!("{place}: the expiry is missing or out of range"))
+        })?;
     Ok(StoredTokens {
         tokens: TokenSet {
             access_token: record.access_token,

@@ -8,7 +8,7 @@ use reqwest::header::HeaderValue;
 
 use crate::{
     Credential, Error, FluxerClient, Secret,
-    oauth::{RedirectUri, PkceVerifier},
+    oauth::{PkceVerifier, RedirectUri},
     types,
 };
 
@@ -259,13 +259,12 @@ impl FluxerClient {
         scope: Option<&str>,
     ) -> Result<TokenSet, Error> {
         let (client_id, client_secret) = credentials.body_fields();
-        let scope = scope
-            .map(|s| s.try_into())
-            .transpose()
-            .map_err(|e: types::error::ConversionError| Error::InvalidInput {
+        let scope = scope.map(|s| s.try_into()).transpose().map_err(
+            |e: types::error::ConversionError| Error::InvalidInput {
                 operation: "exchange_oauth2_token",
                 message: format!("`scope`: {e}"),
-            })?;
+            },
+        )?;
         let request = types::ClientCredentialsTokenRequest {
             grant_type: types::ClientCredentialsTokenRequestGrantType::ClientCredentials,
             scope,
@@ -343,11 +342,8 @@ impl FluxerClient {
             ("access_token", &response.access_token),
             ("refresh_token", &response.refresh_token),
         ] {
-            let sendable = !token.is_empty()
-                && token
-                    .expose_secret()
-                    .bytes()
-                    .all(|b| b.is_ascii_graphic());
+            let sendable =
+                !token.is_empty() && token.expose_secret().bytes().all(|b| b.is_ascii_graphic());
             if !sendable {
                 return Err(Error::Decode {
                     operation: "exchange_oauth2_token",
