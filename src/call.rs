@@ -57,7 +57,7 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
         }),
         P::InvalidRequest(message) => Error::InvalidInput { operation, message },
         P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-            transport(operation, e, limit)
+            transport(operation, e)
         }
         P::InvalidResponsePayload(body, e) => undecodable(
             operation,
@@ -94,7 +94,7 @@ async fn convert(state: &ClientState, op: &'static OperationSpec, err: Generated
                             .load(std::sync::atomic::Ordering::Relaxed);
                     from_raw(operation, status, &headers, &body, revoked, &secrets)
                 }
-                Err(e) => transport(operation, e, limit),
+                Err(e) => transport(operation, e),
             }
         }
     }
@@ -147,7 +147,7 @@ impl From<GeneratedError> for Error {
                 message,
             },
             P::CommunicationError(e) | P::ResponseBodyError(e) | P::InvalidUpgrade(e) => {
-                transport(OPERATION, e, 0)
+                transport(OPERATION, e)
             }
             P::InvalidResponsePayload(body, e) => undecodable(
                 OPERATION,
@@ -185,7 +185,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     let response = api
         .execute(request, operation)
         .await
-        .map_err(|e| transport(operation, e, limit))?;
+        .map_err(|e| transport(operation, e))?;
     let status = response.status().as_u16();
     if response.extensions().get::<TooLarge>().is_some() {
         return Err(Error::ResponseTooLarge { operation, limit });
@@ -199,7 +199,7 @@ pub(crate) async fn send_json<T: serde::de::DeserializeOwned>(
     let body = response
         .bytes()
         .await
-        .map_err(|e| transport(operation, e, limit))?;
+        .map_err(|e| transport(operation, e))?;
     if (200..300).contains(&status) {
         let source: &[u8] = if body.is_empty() { b"null" } else { &body };
         return serde_json::from_slice(source)
@@ -252,14 +252,11 @@ fn rate_limited(operation: &'static str, info: RateLimitInfo) -> Error {
     }
 }
 
-/// A failure of the HTTP stack; a body cut at the size cap is [`Error::ResponseTooLarge`].
-fn transport(operation: &'static str, e: reqwest::Error, limit: usize) -> Error {
+/// A failure of the HTTP stack.
+fn transport(operation: &'static str, e: reqwest::Error) -> Error {
     let mut source = std::error::Error::source(&e);
     let mut message = e.to_string();
     while let Some(inner) = source {
-        if inner.is::<http_body_util::LengthLimitError>() {
-            return Error::ResponseTooLarge { operation, limit };
-        }
         message.push_str(": ");
         message.push_str(&inner.to_string());
         source = inner.source();

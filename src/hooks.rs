@@ -367,7 +367,7 @@ impl crate::generated::Client {
                     }
                     response
                 }
-                _ => limit_body(response, shared.max_response_bytes),
+                _ => limit_body(response, shared.max_response_bytes).await?,
             };
             if !status.is_success() {
                 // Only an error answer is turned into text for a person: give it the secrets to mask.
@@ -476,61 +476,82 @@ impl RetryAfter {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TooLarge;
 
-/// The answer with its body capped at `limit` bytes as it is read, with no copy: a body that says
-/// its length within the limit goes as it is (the HTTP stack stops at that length); any other is
-/// wrapped in a reader that fails past the limit (`http_body_util::LengthLimitError`).
-fn limit_body(response: reqwest::Response, limit: usize) -> reqwest::Response {
-    use reqwest::ResponseBuilderExt as _;
+/// The answer with its body capped at `limit` bytes. A body that says its length within the limit
+/// goes as it is (the HTTP stack stops at that length); any other is read here, chunk by chunk,
+/// never past the limit, and handed on whole (Fluxer's answers are small: one or two chunks, kept
+/// without a copy when there is one). This is cheaper than wrapping the body in a length-limited
+/// reader, whose three layers of boxed bodies every chunk would then cross.
+async fn limit_body(
+    response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<reqwest::Response> {
     if response
         .content_length()
         .is_some_and(|len| len <= limit as u64)
     {
-        return response;
+        return Ok(response);
     }
-    // Carrying the URL over spares reqwest parsing a placeholder for the rebuilt answer.
-    let url = response.url().clone();
-    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let body = reqwest::Body::wrap(http_body_util::Limited::new(body, limit));
-    let mut limited = http::Response::builder()
-        .url(url)
-        .body(body)
-        .expect("a response builder given only a URL cannot fail");
-    *limited.status_mut() = parts.status;
-    *limited.version_mut() = parts.version;
-    *limited.headers_mut() = parts.headers;
-    limited.extensions_mut().extend(parts.extensions);
-    reqwest::Response::from(limited)
+    Ok(read_capped(response, limit).await?.0)
 }
 
-/// Reads a (429 or 403) body within the cap, and gives the answer back for the generated code with
-/// the JSON it holds, if any. A body over the cap comes back empty and marked [`TooLarge`].
-async fn read_json(
+/// Reads the body within the cap and gives the answer back, whole, with its body. An answer over
+/// the cap comes back empty and marked [`TooLarge`]; a success is then given a 502 status, so that
+/// it reaches the error conversion (which reports [`crate::Error::ResponseTooLarge`]) instead of
+/// decoding an empty body.
+async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
-) -> reqwest::Result<(reqwest::Response, Option<serde_json::Value>)> {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
-    let mut body = bytes::BytesMut::new();
+) -> reqwest::Result<(reqwest::Response, bytes::Bytes)> {
+    use reqwest::ResponseBuilderExt as _;
     let mut too_large = response
         .content_length()
         .is_some_and(|len| len > limit as u64);
+    let mut first: Option<bytes::Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
     while !too_large && let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > limit {
+        let read = first.as_ref().map_or(0, bytes::Bytes::len) + rest.len();
+        if read + chunk.len() > limit {
             too_large = true;
-            body.clear();
+        } else if first.is_none() {
+            first = Some(chunk);
         } else {
-            body.extend_from_slice(&chunk);
+            if rest.is_empty() {
+                rest.extend_from_slice(first.as_deref().unwrap_or_default());
+            }
+            rest.extend_from_slice(&chunk);
         }
     }
-    let body = body.freeze();
-    let json = serde_json::from_slice(&body).ok();
-    let mut rebuilt = http::Response::new(body);
+    let body = match (too_large, first) {
+        (true, _) | (false, None) => bytes::Bytes::new(),
+        (false, Some(only)) if rest.is_empty() => only,
+        (false, Some(_)) => rest.freeze(),
+    };
+    let status = if too_large && response.status().is_success() {
+        StatusCode::BAD_GATEWAY
+    } else {
+        response.status()
+    };
+    // Carrying the URL over spares reqwest parsing a placeholder for the rebuilt answer.
+    let url = response.url().clone();
+    let mut rebuilt = http::Response::builder()
+        .url(url)
+        .body(body.clone())
+        .expect("a response builder given only a URL cannot fail");
     *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
+    *rebuilt.version_mut() = response.version();
+    *rebuilt.headers_mut() = std::mem::take(response.headers_mut());
     if too_large {
         rebuilt.extensions_mut().insert(TooLarge);
     }
-    Ok((reqwest::Response::from(rebuilt), json))
+    Ok((reqwest::Response::from(rebuilt), body))
+}
+
+/// Reads a (429 or 403) body within the cap, and gives the answer back for the generated code with
+/// the JSON it holds, if any.
+async fn read_json(
+    response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<(reqwest::Response, Option<serde_json::Value>)> {
+    let (response, body) = read_capped(response, limit).await?;
+    Ok((response, serde_json::from_slice(&body).ok()))
 }
