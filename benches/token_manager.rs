@@ -27,7 +27,7 @@ fn tokens() -> TokenSet {
     TokenSet {
         access_token: Secret::new("YWNjZXNzdG9rZW5mb3JiZW5jaG1hcmtzb25seTEyMzQ"),
         refresh_token: Secret::new("cmVmcmVzaHRva2VuZm9yYmVuY2htYXJrc29ubHkxMjM"),
-        scope: "identify email".to_owned(),
+        scope: "identify email".parse().unwrap(),
         token_type: "Bearer".to_owned(),
         expires_in: Duration::from_secs(604_800),
         expires_at: now + Duration::from_secs(604_800),

@@ -234,6 +234,9 @@ pub use secret::Secret;
 pub use snowflake::{Snowflake, SnowflakeError};
 pub use sudo::SudoVerification;
 
+/// The HTTP method, for [`oauth::TokenManager::request_json`].
+pub use http::Method;
+
 /// The `reqwest` this crate is built on, for [`FluxerClientBuilder::http_client`]: a client made
 /// from it is sure to be of the same version.
 pub use reqwest;

@@ -545,7 +545,7 @@ async fn a_refresh_whose_lease_expired_cannot_overwrite_a_newer_pair() {
 
         // A save from version 1 (a writer whose lease expired) conflicts and writes nothing.
         let mut late = fx.authorize().await;
-        late.scope = "late".to_owned();
+        late.scope = "late".parse().unwrap();
         match seed.save(&late, Some(1)).await.expect("Redis answers") {
             SaveOutcome::Conflict { current } => {
                 assert_eq!(current.version, 2);
@@ -1076,7 +1076,7 @@ fn pair(access: &str, refresh: &str) -> TokenSet {
     TokenSet {
         access_token: Secret::new(access),
         refresh_token: Secret::new(refresh),
-        scope: "identify".to_owned(),
+        scope: "identify".parse().unwrap(),
         token_type: "Bearer".to_owned(),
         expires_in: WEEK,
         // Whole milliseconds, as the store keeps them.

@@ -32,7 +32,7 @@ fn pair(access: &str, refresh: &str, expires_at: SystemTime) -> TokenSet {
     TokenSet {
         access_token: Secret::new(access),
         refresh_token: Secret::new(refresh),
-        scope: "guilds identify".to_owned(),
+        scope: "guilds identify".parse().unwrap(),
         token_type: "Bearer".to_owned(),
         expires_in: WEEK,
         expires_at,

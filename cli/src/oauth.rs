@@ -154,7 +154,7 @@ fn keep_tokens(
     }))
     .line(headline)
     .lines(table(&[
-        ("scopes", tokens.scope.clone()),
+        ("scopes", tokens.scope.to_string()),
         ("expires", unix_time(expires_at)),
     ]))
     .line(format!(

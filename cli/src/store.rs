@@ -108,7 +108,7 @@ impl TokensEntry {
         Self {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token.clone(),
-            scope: tokens.scope.clone(),
+            scope: tokens.scope.to_string(),
             expires_at: unix_secs(tokens.expires_at),
         }
     }

@@ -189,6 +189,25 @@ impl Scopes {
     }
 }
 
+/// The same scopes as a space-separated list, in any order: `scopes == "identify email"`.
+impl PartialEq<&str> for Scopes {
+    fn eq(&self, other: &&str) -> bool {
+        other.parse::<Scopes>().is_ok_and(|o| o == *self)
+    }
+}
+
+impl PartialEq<String> for Scopes {
+    fn eq(&self, other: &String) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl PartialEq<str> for Scopes {
+    fn eq(&self, other: &str) -> bool {
+        other.parse::<Scopes>().is_ok_and(|o| o == *self)
+    }
+}
+
 impl fmt::Display for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, scope) in self.0.iter().enumerate() {
@@ -270,15 +289,12 @@ impl crate::oauth::TokenSet {
     /// #     serde_json::from_str(r#"{"access_token":"a","refresh_token":"r","token_type":"Bearer","expires_in":60,"scope":""}"#).unwrap(),
     /// #     std::time::SystemTime::now(),
     /// # );
-    /// tokens.scope = "identify guilds".to_owned();
+    /// tokens.scope = "identify guilds".parse().unwrap();
     /// assert!(tokens.scopes().contains(&Scope::Guilds));
     /// assert!(!tokens.scopes().contains(&Scope::Email));
     /// ```
     pub fn scopes(&self) -> Scopes {
-        self.scope
-            .split(|c: char| c.is_whitespace() || c == '+')
-            .filter_map(|piece| piece.parse().ok())
-            .collect()
+        self.scope.clone()
     }
 }
 

@@ -31,7 +31,7 @@ use std::{
     time::Duration,
 };
 
-use reqwest::Method;
+use http::Method;
 use serde::de::DeserializeOwned;
 
 use crate::{

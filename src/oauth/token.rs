@@ -114,8 +114,8 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// The refresh token. Single-use: each refresh returns a new one and the old one stops working.
     pub refresh_token: Secret,
-    /// The granted scopes, space-separated, in canonical order.
-    pub scope: String,
+    /// The granted scopes (`Display` gives them space-separated, in canonical order).
+    pub scope: crate::oauth::Scopes,
     /// The token type (`Bearer`).
     pub token_type: String,
     /// How long the access token was valid when issued.
@@ -139,7 +139,12 @@ impl TokenSet {
         Self {
             access_token: response.access_token,
             refresh_token: response.refresh_token,
-            scope: response.scope,
+            // The server's list is space-separated (`+` in some answers); unknown names are kept.
+            scope: response
+                .scope
+                .split(|c: char| c.is_whitespace() || c == '+')
+                .filter_map(|piece| piece.parse().ok())
+                .collect(),
             token_type: response.token_type,
             expires_in,
             // An absurd lifetime from the server must not panic: it saturates at "far in the future".
@@ -158,7 +163,7 @@ impl TokenSet {
 
     /// Whether a scope was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scope.split_whitespace().any(|s| s == scope)
+        self.scope.iter().any(|s| s.as_str() == scope)
     }
 }
 
