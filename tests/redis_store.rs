@@ -982,7 +982,8 @@ async fn the_documented_acl_user_is_enough() {
             .arg("+get")
             .arg("+set")
             .arg("+del")
-            .arg("+eval")
+            .arg("+evalsha")
+            .arg("+script|load")
             .query_async(&mut admin)
             .await
             .expect("ACL SETUSER");
@@ -1017,7 +1018,8 @@ async fn the_documented_acl_user_is_enough() {
             .arg("-@all")
             .arg("+get")
             .arg("+set")
-            .arg("+eval")
+            .arg("+evalsha")
+            .arg("+script|load")
             .query_async(&mut admin)
             .await
             .expect("ACL SETUSER");
@@ -1032,7 +1034,7 @@ async fn the_documented_acl_user_is_enough() {
             .expect("SET is allowed");
         let err = lease.release().await.unwrap_err();
         assert!(
-            err.message().contains("GET, SET, DEL and EVAL"),
+            err.message().contains("GET, SET, DEL, EVALSHA and SCRIPT LOAD"),
             "{}",
             err.full_message()
         );
