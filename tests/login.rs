@@ -2,6 +2,8 @@
 //! session listing, logout (twice, and the client's refusal afterwards), ending another session with
 //! and without a sudo proof, the session file, and what the login types print.
 
+mod common;
+
 use std::time::Duration;
 
 use fluxer_oauth2::{
@@ -447,4 +449,48 @@ fn the_session_file_keeps_a_session_for_its_owner_only() {
     file.remove().unwrap();
     assert_eq!(file.load().unwrap(), None);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_captcha_requirement_names_the_provider_the_instance_document_gives() {
+    use std::net::Ipv4Addr;
+
+    use fluxer_oauth2::discovery::Discovery;
+
+    use common::raw_server::{RawServer, Reply};
+
+    let recorded: serde_json::Value = serde_json::from_str(include_str!(
+        "fixtures/scopes_bots_discovery/well_known_200.json"
+    ))
+    .unwrap();
+    let server = RawServer::answering(Ipv4Addr::LOCALHOST, move |_, request| {
+        let host = String::from_utf8_lossy(request.header("host").unwrap_or_default()).into_owned();
+        let target = request.target().to_owned();
+        if target.ends_with("/.well-known/fluxer") {
+            let mut document = recorded.clone();
+            let origin = format!("http://{host}");
+            for endpoint in ["api", "api_client", "api_public"] {
+                document["endpoints"][endpoint] = serde_json::json!(format!("{origin}/v1"));
+            }
+            document["endpoints"]["webapp"] = serde_json::json!(origin);
+            document["captcha"]["provider"] = serde_json::json!("hcaptcha");
+            Reply::new(200, "application/json", document.to_string())
+        } else {
+            Reply::new(
+                400,
+                "application/json",
+                r#"{"code":"CAPTCHA_REQUIRED","message":"Captcha is required."}"#,
+            )
+        }
+    })
+    .await;
+    let client = FluxerClient::discover(Discovery::new(&server.root_url()))
+        .await
+        .unwrap();
+    let err = client.login("a@example.com", PASSWORD).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::CaptchaRequired { provider: Some(p), .. } if p == "hcaptcha"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("with hcaptcha"), "{err}");
 }

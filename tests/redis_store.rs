@@ -1034,7 +1034,8 @@ async fn the_documented_acl_user_is_enough() {
             .expect("SET is allowed");
         let err = lease.release().await.unwrap_err();
         assert!(
-            err.message().contains("GET, SET, DEL, EVALSHA and SCRIPT LOAD"),
+            err.message()
+                .contains("GET, SET, DEL, EVALSHA and SCRIPT LOAD"),
             "{}",
             err.full_message()
         );

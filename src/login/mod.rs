@@ -207,7 +207,11 @@ impl FluxerClient {
                 call = call.x_captcha_type(kind);
             }
         }
-        let answer = call.send().await.map_err(classify)?.into_inner();
+        let answer = call
+            .send()
+            .await
+            .map_err(|e| with_captcha_provider(classify(e), self))?
+            .into_inner();
         Login::from_response(answer)
     }
 }
@@ -259,6 +263,24 @@ impl Login {
                 "neither a session (token, user_id) nor an MFA challenge (mfa, ticket)",
             )),
         }
+    }
+}
+
+/// Names the captcha provider in [`Error::CaptchaRequired`] when the client knows it from the
+/// instance document (error bodies do not say it).
+fn with_captcha_provider(err: Error, client: &FluxerClient) -> Error {
+    match err {
+        Error::CaptchaRequired {
+            operation,
+            provider: None,
+        } => Error::CaptchaRequired {
+            operation,
+            provider: client
+                .instance()
+                .and_then(|i| i.captcha_provider())
+                .map(str::to_owned),
+        },
+        other => other,
     }
 }
 
