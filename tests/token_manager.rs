@@ -718,7 +718,7 @@ async fn file_store_round_trip_permissions_and_atomic_replace() {
             raw,
             json!({
                 "version": 1, "access_token": "access-1", "refresh_token": "refresh-1",
-                "scope": "guilds identify", "token_type": "Bearer",
+                "scope": "identify guilds", "token_type": "Bearer",
                 "expires_in_secs": 604800, "expires_at_unix_ms": 1_800_000_000_750u64,
             })
         );

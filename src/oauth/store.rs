@@ -168,7 +168,7 @@ pub trait RefreshLease: Send + Debug {
 /// let pair = |access: &str, refresh: &str| TokenSet {
 ///     access_token: Secret::new(access),
 ///     refresh_token: Secret::new(refresh),
-///     scope: "identify".to_owned(),
+///     scope: "identify".parse().unwrap(),
 ///     token_type: "Bearer".to_owned(),
 ///     expires_in: Duration::from_secs(604_800),
 ///     expires_at: SystemTime::now() + Duration::from_secs(604_800),
