@@ -484,7 +484,7 @@ async fn a_captcha_requirement_names_the_provider_the_instance_document_gives() 
         }
     })
     .await;
-    let client = FluxerClient::discover(Discovery::new(&server.root_url()))
+    let client = FluxerClient::discover(Discovery::new(server.root_url()))
         .await
         .unwrap();
     let err = client.login("a@example.com", PASSWORD).await.unwrap_err();
