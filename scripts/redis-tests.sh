@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Redis token store's tests (tests/redis_store.rs, `redis` feature) against a redis-server of
+# The Redis token store's tests (tests/it/redis_store.rs, `redis` feature) against a redis-server of
 # their own on 127.0.0.1: installs redis-server with apt-get when it is missing, starts one on a free
 # port (6390 unless taken; FLUXER_REDIS_PORT to choose), runs the tests with FLUXER_REDIS_URL
 # pointing at it, and stops that server (and only it) on exit. Extra arguments go to the test
@@ -63,9 +63,9 @@ fi
 phase "redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port (pid $(cat "$pidfile"))"
 
 export FLUXER_REDIS_URL="redis://127.0.0.1:$port/"
-cargo test --features redis --test redis_store --no-run
+cargo test --features redis --test it --no-run
 built=$SECONDS
-cargo test --features redis --test redis_store -- "$@"
+cargo test --features redis --test it -- redis_store:: "$@"
 tested=$SECONDS
 
 phase "install $((installed - started)) s, build $((built - installed)) s, tests $((tested - built)) s, total $((tested - started)) s"

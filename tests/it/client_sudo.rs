@@ -2,15 +2,13 @@
 //! back after an MFA verification (sent on the next sudo calls of the same user only, while valid, and
 //! forgotten when the server refuses it).
 
-mod common;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use common::wire::{
+use crate::common::wire::{
     self, BOT_SECRET, CLIENT_SECRET, OK_LIST_APPS, OK_RESET_BOT, OK_RESET_SECRET,
     OTHER_SESSION_TOKEN, PASSWORD, SESSION_TOKEN, TOTP, client, header_values, received, serving,
 };
+use base64::Engine as _;
 use fluxer_oauth2::{Credential, Error, FluxerClient, SudoVerification};
 use serde_json::{Value, json};
 use wiremock::{
@@ -24,7 +22,7 @@ const USER_ID: &str = "1574454797694664714";
 const SUDO_HEADER: &str = "x-fluxer-sudo-mode-jwt";
 
 const SUDO_REQUIRED_TOTP: &str =
-    include_str!("fixtures/error_bodies/sudo_mode_required_totp_403.json");
+    include_str!("../fixtures/error_bodies/sudo_mode_required_totp_403.json");
 
 /// A recorded body filled in by [`wire::fixture`], with this file's application id.
 fn fixture(raw: &str) -> String {

@@ -3,8 +3,6 @@
 //! through a redirect, never with the wrong operation), and HTTP Basic client authentication with
 //! secrets that hold `:`, `%` and non-ASCII characters.
 
-mod common;
-
 use std::{
     collections::BTreeSet,
     net::Ipv4Addr,
@@ -12,8 +10,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use base64::Engine as _;
-use common::{
+use crate::common::{
     bounded_by,
     emulator::{
         REDIRECT_URI, authorize_request, builder, builder_for, consent_body, create_app, exchange,
@@ -22,6 +19,7 @@ use common::{
     lock,
     raw_server::{RawRequest, RawServer, Reply, Seen, read_request},
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, Secret,
     oauth::{

@@ -6,11 +6,9 @@
 //! Against the emulator, and against a raw server on 127.0.0.1 that serves the recorded bodies
 //! (`fixtures/scopes_bots_discovery`), to decode exactly what the server sent.
 
-mod common;
-
 use std::{net::Ipv4Addr, sync::Arc};
 
-use common::{
+use crate::common::{
     assert_api, assert_missing_scope, assert_not_accepted, bounded,
     emulator::{anonymous, bearer, create_app, requests_to, session, tokens},
     lock,
@@ -22,11 +20,11 @@ use fluxer_oauth2::{
 };
 use fluxer_oauth2_emulator::{Connection, Emulator};
 
-const REDIRECT: &str = common::emulator::REDIRECT_URI;
+const REDIRECT: &str = crate::common::emulator::REDIRECT_URI;
 
 macro_rules! recorded {
     ($name:literal) => {
-        include_str!(concat!("fixtures/scopes_bots_discovery/", $name))
+        include_str!(concat!("../fixtures/scopes_bots_discovery/", $name))
     };
 }
 
@@ -35,7 +33,7 @@ macro_rules! recorded {
 struct Setup {
     emu: Emulator,
     alice: FluxerClient,
-    app: common::emulator::App,
+    app: crate::common::emulator::App,
     identify: TokenSet,
     email: TokenSet,
     identify_email: TokenSet,

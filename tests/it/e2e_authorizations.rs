@@ -1,9 +1,7 @@
 //! A user's OAuth2 authorizations against the emulator, through the crate's public API: the list,
 //! taking one back, taking several back, and what happens to the tokens afterwards.
 
-mod common;
-
-use common::{
+use crate::common::{
     assert_api, assert_invalid_input, assert_not_accepted, bounded,
     emulator::{
         REDIRECT_URI, UNKNOWN_ID, anonymous, bearer, create_app, json_body, last_request, session,

@@ -8,8 +8,6 @@
 //! both. Without them the tests fail, saying so; they are compiled only with the `redis` feature.
 #![cfg(feature = "redis")]
 
-mod common;
-
 use std::{
     collections::HashSet,
     net::TcpListener,
@@ -18,7 +16,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use common::{bounded_by, emulator};
+use crate::common::{bounded_by, emulator};
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{

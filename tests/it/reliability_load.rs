@@ -2,10 +2,8 @@
 //! manager under churn (the access token expiring every second of the emulator's clock while many
 //! tasks call through the manager).
 //!
-//! The figures are printed (`cargo test --test reliability_load -- --nocapture`) and recorded in
+//! The figures are printed (`cargo test --test it -- reliability_load:: --nocapture`) and recorded in
 //! docs/RELIABILITY.md. `FLUXER_HEAVY=1` runs the larger variants.
-
-mod common;
 
 use std::{
     sync::{
@@ -15,7 +13,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use common::{
+use crate::common::{
     bounded_by,
     emulator::{REDIRECT_URI, builder, create_app, session, tokens},
     heavy,

@@ -1,11 +1,9 @@
 //! 429 handling: the wait the body asks for, the retry budget, the rate-limit headers, the session that
 //! the server revokes after a global 429, and which calls may be sent twice.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::wire::{
+use crate::common::wire::{
     APP_ID, BOT_TOKEN, CLIENT_SECRET, CODE, OK_APPLICATIONS_ME_BOT, OK_LIST_APPS, OK_TOKEN,
     OTHER_SESSION_TOKEN, REDIRECT, ROUTE_429, SESSION_TOKEN, builder, json, request_count,
     sequence,
@@ -19,9 +17,9 @@ use wiremock::{
     matchers::{method, path},
 };
 
-const GLOBAL_429: &str = include_str!("fixtures/error_bodies/rate_limited_global_429.json");
-const UNAUTHORIZED_401: &str = include_str!("fixtures/error_bodies/unauthorized_401.json");
-const INTERNAL_500: &str = include_str!("fixtures/error_bodies/internal_server_error_500.json");
+const GLOBAL_429: &str = include_str!("../fixtures/error_bodies/rate_limited_global_429.json");
+const UNAUTHORIZED_401: &str = include_str!("../fixtures/error_bodies/unauthorized_401.json");
+const INTERNAL_500: &str = include_str!("../fixtures/error_bodies/internal_server_error_500.json");
 
 const BUCKET: &str = "5e0b1e4c3a2d9f87";
 

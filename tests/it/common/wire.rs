@@ -28,15 +28,16 @@ pub const REDIRECT: &str = "https://client.example.com/callback";
 
 /// Recorded bodies used by several files (`fixtures/error_bodies/README.md` tells their origin).
 pub const OK_APPLICATIONS_ME_BOT: &str =
-    include_str!("../fixtures/error_bodies/ok_applications_me_bot.json");
+    include_str!("../../fixtures/error_bodies/ok_applications_me_bot.json");
 pub const OK_LIST_APPS: &str =
-    include_str!("../fixtures/error_bodies/ok_list_user_applications.json");
-pub const OK_TOKEN: &str = include_str!("../fixtures/error_bodies/ok_token.json");
-pub const OK_INTROSPECT: &str = include_str!("../fixtures/error_bodies/ok_introspect_active.json");
+    include_str!("../../fixtures/error_bodies/ok_list_user_applications.json");
+pub const OK_TOKEN: &str = include_str!("../../fixtures/error_bodies/ok_token.json");
+pub const OK_INTROSPECT: &str =
+    include_str!("../../fixtures/error_bodies/ok_introspect_active.json");
 pub const OK_RESET_SECRET: &str =
-    include_str!("../fixtures/error_bodies/ok_reset_client_secret.json");
-pub const OK_RESET_BOT: &str = include_str!("../fixtures/error_bodies/ok_reset_bot_token.json");
-pub const ROUTE_429: &str = include_str!("../fixtures/error_bodies/rate_limited_route_429.json");
+    include_str!("../../fixtures/error_bodies/ok_reset_client_secret.json");
+pub const OK_RESET_BOT: &str = include_str!("../../fixtures/error_bodies/ok_reset_bot_token.json");
+pub const ROUTE_429: &str = include_str!("../../fixtures/error_bodies/rate_limited_route_429.json");
 
 /// A recorded body with its masked secrets replaced by the values above: the bot token's secret
 /// part, a zero verify key, and [`CLIENT_SECRET`] for every 43-character secret.

@@ -1,7 +1,5 @@
 //! `TokenManager`, the token stores and the refresh protocol, against a mock token endpoint.
 
-mod common;
-
 use std::{
     path::PathBuf,
     sync::{
@@ -12,7 +10,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use common::bounded;
+use crate::common::bounded;
 use fluxer_oauth2::{
     Error, FluxerClient, Secret,
     oauth::{

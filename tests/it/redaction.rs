@@ -6,20 +6,18 @@
 //! here without a compile-fail harness: [`implements_display`] asks the compiler, through method
 //! resolution, whether the type implements `Display`.
 
-mod common;
-
 use std::{
     io::Write,
     sync::{Arc, Mutex},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use base64::Engine as _;
-use common::wire::{
+use crate::common::wire::{
     ACCESS_TOKEN, APP_ID, BOT_SECRET, BOT_TOKEN, CLIENT_SECRET, CODE, OK_INTROSPECT, OK_LIST_APPS,
     OK_RESET_BOT, OK_RESET_SECRET, PASSWORD, REDIRECT, REFRESH_TOKEN, ROUTE_429, SESSION_TOKEN,
     TOTP, VERIFIER, builder, empty_200, token_body,
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, RetryPolicy, Secret, SudoVerification,
     oauth::{ClientAuth, ClientCredentials, PkceVerifier, TokenKind, TokenSet},
@@ -34,9 +32,9 @@ const NEW_CLIENT_SECRET: &str = "TmV3Q2xpZW50U2VjcmV0Rm9yVGVzdHNPbmx5MDEyMzQ";
 const CHALLENGE: &str = "V2ViQXV0aG5DaGFsbGVuZ2VGb3JUZXN0czAxMjM0NTY";
 const SIGNATURE: &str = "V2ViQXV0aG5TaWduYXR1cmVGb3JUZXN0czAxMjM0NTY";
 
-const OK_CREATE: &str = include_str!("fixtures/error_bodies/ok_create_application.json");
-const OK_CONSENT: &str = include_str!("fixtures/error_bodies/ok_consent.json");
-const INVALID_GRANT: &str = include_str!("fixtures/error_bodies/oauth_invalid_grant_400.json");
+const OK_CREATE: &str = include_str!("../fixtures/error_bodies/ok_create_application.json");
+const OK_CONSENT: &str = include_str!("../fixtures/error_bodies/ok_consent.json");
+const INVALID_GRANT: &str = include_str!("../fixtures/error_bodies/oauth_invalid_grant_400.json");
 
 /// Asserts that neither `{:?}` nor `{:#?}` shows any of `secrets`, and (when `has_secret_field`)
 /// that the place of the secret says `[redacted]`.

@@ -5,11 +5,9 @@
 //! Against the emulator, and against a raw server on 127.0.0.1 that serves the recorded bodies
 //! (`fixtures/scopes_bots_discovery`) for the error shapes.
 
-mod common;
-
 use std::{net::Ipv4Addr, sync::Arc};
 
-use common::{
+use crate::common::{
     assert_api, assert_missing_scope, bounded,
     emulator::{App, REDIRECT_URI, create_app, session},
     lock,
@@ -27,7 +25,7 @@ use fluxer_oauth2_emulator::Emulator;
 
 macro_rules! recorded {
     ($name:literal) => {
-        include_str!(concat!("fixtures/scopes_bots_discovery/", $name))
+        include_str!(concat!("../fixtures/scopes_bots_discovery/", $name))
     };
 }
 

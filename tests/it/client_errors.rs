@@ -2,8 +2,6 @@
 //! `fixtures/error_bodies/README.md`) and from the network: the `Error` variant and its fields, a
 //! message that names the operation and holds no secret, and a client that still works afterwards.
 
-mod common;
-
 use std::{
     sync::{
         Arc,
@@ -12,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
     assert_missing_scope,
     raw_server::RawServer,
     wire::{
@@ -44,7 +42,7 @@ const SECRETS: &[&str] = &[
 
 macro_rules! body {
     ($name:literal) => {
-        include_str!(concat!("fixtures/error_bodies/", $name))
+        include_str!(concat!("../fixtures/error_bodies/", $name))
     };
 }
 

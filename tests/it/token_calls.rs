@@ -1,18 +1,16 @@
 //! The token endpoint calls on the wire: the exact form body and client authentication of exchange,
 //! refresh, client credentials, introspect and revoke, and what they return.
 
-mod common;
-
 use std::{
     collections::BTreeMap,
     time::{Duration, SystemTime},
 };
 
-use base64::Engine as _;
-use common::wire::{
+use crate::common::wire::{
     ACCESS_TOKEN, APP_ID, CLIENT_SECRET, CODE, OK_INTROSPECT, REDIRECT, REFRESH_TOKEN,
     SESSION_TOKEN, VERIFIER, empty_200, form_pairs, header_values, received, serving, token_body,
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     ApiErrorCode, Credential, Error, FieldError, FluxerClient, Secret,
     oauth::{ClientAuth, ClientCredentials, PkceVerifier, TokenKind, TokenSet},
@@ -24,11 +22,11 @@ const NEW_ACCESS: &str = "TmV3QWNjZXNzVG9rZW5Gb3JUZXN0c09ubHkwMTIzNDU";
 const NEW_REFRESH: &str = "TmV3UmVmcmVzaFRva2VuRm9yVGVzdHNPbmx5MDEyMzQ";
 
 const GRANT_TYPE_400: &str =
-    include_str!("fixtures/error_bodies/invalid_form_body_grant_type_400.json");
+    include_str!("../fixtures/error_bodies/invalid_form_body_grant_type_400.json");
 
 fn client(server: &MockServer) -> FluxerClient {
     // The client holds a session: token calls must ignore it.
-    common::wire::client(server, Credential::session(SESSION_TOKEN))
+    crate::common::wire::client(server, Credential::session(SESSION_TOKEN))
 }
 
 /// A token endpoint answering the recorded token answer, with [`NEW_ACCESS`] and [`NEW_REFRESH`].

@@ -3,14 +3,12 @@
 //! tours every operation of the spec and every flow with planted secrets. Not one planted secret may
 //! show in any error's `Display` or `Debug`, nor in the TRACE output of the whole tour.
 
-mod common;
-
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
 
-use common::echo::echo_server;
+use crate::common::echo::echo_server;
 use fluxer_oauth2::{
     Credential, Error, FluxerClient, OperationSpec, RetryPolicy, Secret, SudoVerification,
     login::{Login, TotpSecret},

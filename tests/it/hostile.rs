@@ -3,15 +3,13 @@
 //! answers that would trap a token manager; and settings at their extremes. None of it may leak a
 //! secret, break a log line, stall a call past its deadline, or panic.
 
-mod common;
-
 use std::{
     net::Ipv4Addr,
     sync::Arc,
     time::{Duration, Instant, SystemTime},
 };
 
-use common::{
+use crate::common::{
     echo::echo_server,
     raw_server::{RawServer, Reply},
 };
@@ -166,7 +164,7 @@ async fn a_flood_of_text_stays_one_short_line() {
 /// A server that accepts connections, reads the request and never answers.
 async fn silent_server() -> RawServer {
     RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
-        let _ = common::raw_server::read_request(&mut stream).await;
+        let _ = crate::common::raw_server::read_request(&mut stream).await;
         tokio::time::sleep(Duration::from_secs(60)).await;
         drop(stream);
     })
@@ -457,15 +455,16 @@ mod settings {
 
 /// The figures of docs/RELIABILITY.md: with default settings, how long a call lasts against a
 /// server that never answers, one that answers after 40 s, and one that answers 429 forever.
-/// About a minute: run with `cargo test --test hostile -- --ignored --nocapture`.
+/// About a minute: run with `cargo test --test it -- hostile:: --ignored --nocapture`.
 #[tokio::test]
 #[ignore = "takes about a minute; run for the figures"]
 async fn default_deadline_figures() {
     let silent = silent_server().await;
     let slow = RawServer::start(Ipv4Addr::LOCALHOST, |_, mut stream| async move {
-        let _ = common::raw_server::read_request(&mut stream).await;
+        let _ = crate::common::raw_server::read_request(&mut stream).await;
         tokio::time::sleep(Duration::from_secs(40)).await;
-        common::raw_server::write_response(&mut stream, 200, "application/json", b"{}").await;
+        crate::common::raw_server::write_response(&mut stream, 200, "application/json", b"{}")
+            .await;
     })
     .await;
     let limited = RawServer::answering(Ipv4Addr::LOCALHOST, |_, _| {

@@ -5,8 +5,6 @@
 //! `Debug` and `Display` of every public value and error collected. None of the secrets the
 //! emulator issued or the tour used may appear anywhere in that text.
 
-mod common;
-
 use std::{
     fmt::{Debug, Display, Write as _},
     net::Ipv4Addr,
@@ -14,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use common::{
+use crate::common::{
     emulator::{
         self, REDIRECT_URI, authorize_request, builder_for, code_for, consent_body, create_app,
         exchange,

@@ -2,9 +2,7 @@
 //! update, the public view, the lists, the bot's own view and the bot profile, with every refusal the
 //! client makes before sending and every error the server answers.
 
-mod common;
-
-use common::{
+use crate::common::{
     assert_api, assert_invalid_input, assert_not_accepted, bounded,
     emulator::{
         App, REDIRECT_URI, UNKNOWN_ID, anonymous, create_app, json_body, last_request, requests_to,

@@ -3,18 +3,16 @@
 //! userinfo and `@me`, introspection, revocation, client authentication in the body and as HTTP Basic,
 //! the refused `client_credentials` grant and access-token expiry.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use common::{
+use crate::common::{
     assert_api, assert_missing_scope, assert_not_accepted, bounded,
     emulator::{
         App, REDIRECT_URI, anonymous, authorize_request, bearer, code_for, create_app, exchange,
         json_body, last_request, requests_to, session, tokens,
     },
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     ApiErrorCode, Credential, CredentialKind, Error, FluxerClient, OAuthErrorKind, Secret,
     oauth::{

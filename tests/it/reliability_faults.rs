@@ -4,11 +4,9 @@
 //! never a panic, send the request once (no hidden retry that could spend a single-use value), and
 //! leave the client usable: the next call on the same client succeeds.
 
-mod common;
-
 use std::{net::Ipv4Addr, time::Duration};
 
-use common::{
+use crate::common::{
     bounded_by,
     emulator::{REDIRECT_URI, builder, builder_for, create_app, session, tokens},
     raw_server::{RawServer, read_request, relay},

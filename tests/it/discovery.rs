@@ -7,15 +7,13 @@
 //! Raw servers on the loopback range serve the recorded document (`p_discovery`), rewritten where a
 //! test needs its addresses to point back at them.
 
-mod common;
-
 use std::{
     net::{Ipv4Addr, TcpListener},
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
     bounded, lock,
     raw_server::{RawRequest, RawServer, Reply, Seen},
 };
@@ -26,9 +24,9 @@ use fluxer_oauth2::{
 };
 use fluxer_oauth2_emulator::{Emulator, EmulatorConfig};
 
-const RECORDED: &str = include_str!("fixtures/scopes_bots_discovery/well_known_200.json");
+const RECORDED: &str = include_str!("../fixtures/scopes_bots_discovery/well_known_200.json");
 const NOT_FOUND: &str =
-    include_str!("fixtures/scopes_bots_discovery/well_known_trailing_slash_404.json");
+    include_str!("../fixtures/scopes_bots_discovery/well_known_trailing_slash_404.json");
 
 /// A loopback port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
@@ -553,7 +551,8 @@ async fn the_emulator_is_discovered_from_its_api_base_or_its_root() {
             assert_eq!(client.base_url(), emu.base_url());
             // From the API base itself the document is all it takes; from the root, the API base
             // is checked too.
-            let documents = common::emulator::requests_to(&emu, "GET", "/.well-known/fluxer").len();
+            let documents =
+                crate::common::emulator::requests_to(&emu, "GET", "/.well-known/fluxer").len();
             assert_eq!(documents, if start == emu.base_url() { 1 } else { 2 });
             emu.clear_requests();
             let me = client.get_current_user().send().await.unwrap();

@@ -2,12 +2,9 @@
 //! credential kind, no credential on the operations that take none, the `User-Agent`, and every refusal
 //! that must happen before a single byte is sent (wrong credential, bad base URL, bad inputs).
 
-mod common;
-
 use std::time::Duration;
 
-use base64::Engine as _;
-use common::{
+use crate::common::{
     lock,
     raw_server::{RawServer, Seen},
     wire::{
@@ -16,6 +13,7 @@ use common::{
         empty_200, fixture, form_pairs, header_values, json, received,
     },
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     Credential, CredentialKind, Error, FluxerClient, Secret, Snowflake, SudoVerification,
     oauth::{ClientAuth, ClientCredentials, RedirectUri, TokenKind, UrlError},
@@ -26,8 +24,8 @@ use wiremock::{
     matchers::{method, path},
 };
 
-const OK_USERINFO: &str = include_str!("fixtures/error_bodies/ok_userinfo.json");
-const OK_PUBLIC_APP: &str = include_str!("fixtures/error_bodies/ok_public_application.json");
+const OK_USERINFO: &str = include_str!("../fixtures/error_bodies/ok_userinfo.json");
+const OK_PUBLIC_APP: &str = include_str!("../fixtures/error_bodies/ok_public_application.json");
 
 /// The headers every request carries, whatever the operation.
 fn assert_common_headers(request: &wiremock::Request) {

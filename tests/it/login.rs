@@ -2,8 +2,6 @@
 //! session listing, logout (twice, and the client's refusal afterwards), ending another session with
 //! and without a sudo proof, the session file, and what the login types print.
 
-mod common;
-
 use std::time::Duration;
 
 use fluxer_oauth2::{
@@ -457,10 +455,10 @@ async fn a_captcha_requirement_names_the_provider_the_instance_document_gives() 
 
     use fluxer_oauth2::discovery::Discovery;
 
-    use common::raw_server::{RawServer, Reply};
+    use crate::common::raw_server::{RawServer, Reply};
 
     let recorded: serde_json::Value = serde_json::from_str(include_str!(
-        "fixtures/scopes_bots_discovery/well_known_200.json"
+        "../fixtures/scopes_bots_discovery/well_known_200.json"
     ))
     .unwrap();
     let server = RawServer::answering(Ipv4Addr::LOCALHOST, move |_, request| {

@@ -1,9 +1,7 @@
 //! A pending authorization kept outside the process: serialised by the app instance that sends the
 //! user to the authorize URL, read back by another that receives the callback and exchanges the code.
 
-mod common;
-
-use common::emulator::{REDIRECT_URI, anonymous, create_app, session};
+use crate::common::emulator::{REDIRECT_URI, anonymous, create_app, session};
 use fluxer_oauth2::{
     Error,
     oauth::{AuthorizeUrl, CallbackError, PendingAuthorization, Scope, consent_request},

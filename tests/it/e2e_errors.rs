@@ -2,11 +2,9 @@
 //! global), and injected faults (dropped connections, proxy 5xx pages, non-JSON and oversized bodies,
 //! slow and hanging answers, a closed port), each followed by a call that works again.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{
+use crate::common::{
     bounded,
     emulator::{
         App, REDIRECT_URI, anonymous, authorize_request, builder, code_for, create_app, session,

@@ -4,8 +4,6 @@
 //!
 //! Case counts are kept small enough for `cargo test`; `FLUXER_HEAVY=1` multiplies them by 16.
 
-mod common;
-
 use std::{
     collections::{BTreeMap, BTreeSet},
     net::Ipv4Addr,
@@ -13,12 +11,12 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use base64::Engine as _;
-use common::{
+use crate::common::{
     emulator::builder_for,
     heavy, lock,
     raw_server::{RawServer, Reply},
 };
+use base64::Engine as _;
 use fluxer_oauth2::{
     Error, FluxerClient, OAuthErrorKind, RateLimitInfo, RetryPolicy, Secret,
     oauth::{
@@ -298,7 +296,7 @@ fn word_or_bytes() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A public application, the 200 the rate-limit server answers with.
-const OK_PUBLIC_APP: &str = include_str!("fixtures/error_bodies/ok_public_application.json");
+const OK_PUBLIC_APP: &str = include_str!("../fixtures/error_bodies/ok_public_application.json");
 
 /// The header lines (name, raw value) the rate-limit server puts on its next answers.
 type RateHeaders = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;

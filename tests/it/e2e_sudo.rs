@@ -2,11 +2,9 @@
 //! reset and deletion for a password user and for a TOTP user, reuse of the server's sudo-mode token,
 //! its expiry, and the two helper calls (MFA methods, WebAuthn options).
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     assert_api, assert_not_accepted, bounded,
     emulator::{
         REDIRECT_URI, UNKNOWN_ID, anonymous, create_app, json_body, last_request, requests_to,

@@ -1,9 +1,7 @@
 //! A token store that fails every other save, under real rotation (the emulator spends each refresh
 //! token once): every failure reaches the caller, no token pair is lost, no refresh token is spent twice.
 //!
-//! Figures: `cargo test --test store_faults -- --nocapture`; recorded in docs/RELIABILITY.md.
-
-mod common;
+//! Figures: `cargo test --test it -- store_faults:: --nocapture`; recorded in docs/RELIABILITY.md.
 
 use std::{
     sync::{
@@ -13,7 +11,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use common::{
+use crate::common::{
     bounded,
     emulator::{REDIRECT_URI, builder, create_app, session, tokens},
 };
