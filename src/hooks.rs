@@ -327,6 +327,8 @@ impl crate::generated::Client {
             if ends_session && status.is_success() {
                 state.session_ended.store(true, Ordering::Relaxed);
             }
+            // Only an error answer is turned into text for a person: it gets the secrets to mask.
+            let secrets = (!status.is_success()).then(|| echo.secrets(state));
             let mut response = match status {
                 StatusCode::TOO_MANY_REQUESTS => {
                     let (response, json) = read_json(response, shared.max_response_bytes).await?;
@@ -369,9 +371,8 @@ impl crate::generated::Client {
                 }
                 _ => limit_body(response, shared.max_response_bytes).await?,
             };
-            if !status.is_success() {
-                // Only an error answer is turned into text for a person: give it the secrets to mask.
-                response.extensions_mut().insert(echo.secrets(state));
+            if let Some(secrets) = secrets {
+                response.extensions_mut().insert(secrets);
             }
             let span = tracing::Span::current();
             span.record("status", status.as_u16());
@@ -382,10 +383,12 @@ impl crate::generated::Client {
     }
 }
 
-/// What a request carried that its answer may echo back.
+/// What a request carried that its answer may echo back, kept cheaply until an error answer needs
+/// it. The credential's header and the sudo token are the state's own (the hook put them there), so
+/// only what the state does not hold is kept: the body's secret fields, and the header of a request
+/// built outside the generated calls (the bearer escape hatch, an operation the table does not know).
 struct Echo {
-    authorization: Option<HeaderValue>,
-    sudo: Option<HeaderValue>,
+    foreign_authorization: Option<HeaderValue>,
     body: Option<bytes::Bytes>,
     fields: &'static [&'static str],
 }
@@ -394,11 +397,15 @@ impl Echo {
     fn of(request: &reqwest::Request, op: Option<&'static OperationSpec>) -> Self {
         let fields = op.map_or(&[][..], |op| op.secret_fields);
         Self {
-            authorization: request
-                .headers()
-                .get(reqwest::header::AUTHORIZATION)
-                .cloned(),
-            sudo: request.headers().get(SUDO_HEADER).cloned(),
+            foreign_authorization: op
+                .is_none()
+                .then(|| {
+                    request
+                        .headers()
+                        .get(reqwest::header::AUTHORIZATION)
+                        .cloned()
+                })
+                .flatten(),
             body: (!fields.is_empty())
                 .then(|| request.body().and_then(reqwest::Body::as_bytes))
                 .flatten()
@@ -407,15 +414,23 @@ impl Echo {
         }
     }
 
-    /// The secret values, in every form an answer could echo them.
+    /// The secret values, in every form an answer could echo them. Called before the answer is
+    /// looked at, so that a sudo token the answer makes the client forget is still masked.
     fn secrets(&self, state: &ClientState) -> RequestSecrets {
         let mut secrets = RequestSecrets::default();
-        let text = |v: &HeaderValue| v.to_str().ok().map(str::to_owned);
-        if let Some(value) = self.authorization.as_ref().and_then(text) {
-            secrets.add_authorization(&value);
+        let headers = [
+            self.foreign_authorization.as_ref(),
+            state.header.as_ref().and_then(|h| h.as_ref().ok()),
+        ];
+        for value in headers
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.to_str().ok())
+        {
+            secrets.add_authorization(value);
         }
-        if let Some(value) = self.sudo.as_ref().and_then(text) {
-            secrets.add(&value);
+        if let Some(token) = state.sudo.current() {
+            secrets.add(token.expose_secret());
         }
         if let Some(credential) = &state.credential {
             credential.add_secrets(&mut secrets);

@@ -74,16 +74,11 @@ fn within(
     min: Option<usize>,
     max: Option<usize>,
 ) -> Result<(), String> {
-    let low = min.is_some_and(|m| n < m);
-    let high = max.is_some_and(|m| n > m);
-    if !(low || high) {
-        return Ok(());
-    }
     let range = match (min, max) {
-        (Some(a), Some(b)) => format!("{a} to {b}"),
-        (Some(a), None) => format!("at least {a}"),
-        (None, Some(b)) => format!("at most {b}"),
-        (None, None) => unreachable!("a limit was broken"),
+        (Some(a), Some(b)) if !(a..=b).contains(&n) => format!("{a} to {b}"),
+        (Some(a), None) if n < a => format!("at least {a}"),
+        (None, Some(b)) if n > b => format!("at most {b}"),
+        _ => return Ok(()),
     };
     Err(format!("`{field}` takes {range} {what}, {n} were given"))
 }

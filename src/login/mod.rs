@@ -97,14 +97,8 @@ impl MfaChallenge {
             code: code.into(),
             ticket: self.ticket.clone(),
         };
-        let answer = anonymous(client)
-            .login_mfa_totp()
-            .body(body)
-            .send()
-            .await
-            .map_err(classify)?;
-        let answer = answer.into_inner();
-        Ok(Session::new(answer.token, answer.user_id))
+        let answer = client.login_mfa_totp().body(body).send().await;
+        Ok(answer.map_err(classify)?.into_inner().into())
     }
 
     /// Completes the login with the code a TOTP secret makes now.
@@ -134,7 +128,7 @@ impl MfaChallenge {
         let body = types::MfaTicketRequest {
             ticket: self.ticket.clone(),
         };
-        let answer = anonymous(client)
+        let answer = client
             .login_mfa_webauthn_authentication_options()
             .body(body)
             .send()
@@ -160,14 +154,8 @@ impl MfaChallenge {
             challenge: challenge.into(),
             ticket: self.ticket.clone(),
         };
-        let answer = anonymous(client)
-            .login_mfa_webauthn()
-            .body(body)
-            .send()
-            .await
-            .map_err(classify)?;
-        let answer = answer.into_inner();
-        Ok(Session::new(answer.token, answer.user_id))
+        let answer = client.login_mfa_webauthn().body(body).send().await;
+        Ok(answer.map_err(classify)?.into_inner().into())
     }
 }
 
@@ -199,8 +187,8 @@ impl FluxerClient {
         let body = types::LoginRequest::builder()
             .email(email)
             .password(password.into());
-        let client = anonymous(self);
-        let mut call = client.login_password().body(body);
+        // The login operations take no credential: a client holding one sends none here.
+        let mut call = self.login_password().body(body);
         if let Some((token, kind)) = captcha {
             call = call.x_captcha_token(token);
             if let Some(kind) = kind {
@@ -216,9 +204,10 @@ impl FluxerClient {
     }
 }
 
-/// The client with no credential: login calls send none, whatever the caller holds.
-fn anonymous(client: &FluxerClient) -> FluxerClient {
-    client.with_credential(None)
+impl From<types::LoginSessionResponse> for Session {
+    fn from(answer: types::LoginSessionResponse) -> Self {
+        Session::new(answer.token, answer.user_id)
+    }
 }
 
 impl Login {
