@@ -40,6 +40,15 @@ pub fn generate(spec: &Spec) -> syn::File {
     let text_impls = || [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter();
     // Ids are checked by a hand-written type (range included) that decodes without a regex.
     settings.with_replacement("Snowflake", "crate::Snowflake", text_impls());
+    // Ids that say what they name: the same check, a type per kind.
+    for (schema, rust_type) in [
+        ("ApplicationId", "crate::ApplicationId"),
+        ("ClientId", "crate::ClientId"),
+        ("UserId", "crate::UserId"),
+        ("GuildId", "crate::GuildId"),
+    ] {
+        settings.with_replacement(schema, rust_type, text_impls());
+    }
     // Redirect URIs in request bodies are checked when they are made, by the one URL policy.
     settings.with_replacement("RedirectUri", "crate::oauth::RedirectUri", text_impls());
 

@@ -42,9 +42,9 @@ use std::{fmt, future::Future, sync::Arc, time::Duration};
 use url::Url;
 
 use crate::{
-    Error, FluxerClient, FluxerClientBuilder, RetryPolicy, TransportKind,
+    ClientId, Error, FluxerClient, FluxerClientBuilder, RetryPolicy, SnowflakeError, TransportKind,
     client::checked_base_url,
-    oauth::{AuthorizeUrl, Scopes},
+    oauth::{AuthorizeUrl, RedirectUri, Scopes, UrlError},
     types,
 };
 
@@ -259,7 +259,11 @@ impl Instance {
 
     /// An authorize URL builder for this instance: the API base, with the consent page set to
     /// [`Instance::authorize_endpoint`].
-    pub fn authorize_url(&self, client_id: &str, redirect_uri: &str) -> AuthorizeUrl {
+    pub fn authorize_url(
+        &self,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+        redirect_uri: impl TryInto<RedirectUri, Error: Into<UrlError>>,
+    ) -> AuthorizeUrl {
         AuthorizeUrl::new(&self.api_base, client_id, redirect_uri)
             .web_page(self.authorize_endpoint.as_str())
     }
@@ -411,11 +415,15 @@ impl FluxerClient {
     /// assert!(request.url.as_str().starts_with("https://api.fluxer.app/v1/oauth2/authorize?"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn authorize_url(&self, client_id: &str, redirect_uri: &str) -> AuthorizeUrl {
+    pub fn authorize_url(
+        &self,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+        redirect_uri: impl TryInto<RedirectUri, Error: Into<UrlError>>,
+    ) -> AuthorizeUrl {
+        let url = AuthorizeUrl::new(self.base_url(), client_id, redirect_uri);
         match self.instance() {
-            Some(instance) => AuthorizeUrl::new(self.base_url(), client_id, redirect_uri)
-                .web_page(instance.authorize_endpoint().as_str()),
-            None => AuthorizeUrl::new(self.base_url(), client_id, redirect_uri),
+            Some(instance) => url.web_page(instance.authorize_endpoint().as_str()),
+            None => url,
         }
     }
 }

@@ -1,5 +1,29 @@
 //! `Error`: the one error type every call returns, built from the four body shapes the server sends,
 //! with messages that say what happened and what to do.
+//!
+//! The crate's errors come in two tiers:
+//!
+//! - **[`Error`], from anything that sends a request or touches a store**: the generated calls, the
+//!   token helpers (`exchange_code`, `refresh`, `introspect`, `revoke`), the
+//!   [`TokenManager`](crate::oauth::TokenManager), `login`, `discover` and the loopback login.
+//! - **Local errors, from work done without a request**, each about one thing:
+//!   - [`AuthorizeError`](crate::oauth::AuthorizeError): building an authorize URL or a bot invite
+//!     (it holds a [`UrlError`](crate::oauth::UrlError) for a refused URL);
+//!   - [`CallbackError`](crate::oauth::CallbackError): reading the redirect back from the consent
+//!     page (a denial carries its [`OAuthCallbackError`](crate::oauth::OAuthCallbackError) code);
+//!   - `LoopbackError`: the loopback login's listener (port, wait, connections);
+//!   - [`DiscoveryError`](crate::discovery::DiscoveryError): an instance document that cannot be used;
+//!   - one value that does not parse: [`SnowflakeError`](crate::SnowflakeError),
+//!     [`UrlError`](crate::oauth::UrlError), [`PkceError`](crate::oauth::PkceError),
+//!     [`ScopeError`](crate::oauth::ScopeError), [`PermissionsError`](crate::oauth::PermissionsError);
+//!   - [`StoreError`](crate::oauth::StoreError): what a [`TokenStore`](crate::oauth::TokenStore)
+//!     implementation returns (the manager reports it as [`Error::Store`]).
+//!
+//! Every local error converts into [`Error`] (`?` works in a function that returns `Error`): the
+//! flow errors become their own variant ([`Error::Authorize`], [`Error::Callback`],
+//! [`Error::Discovery`], `Error::Loopback`), a value error becomes [`Error::InvalidInput`] named
+//! after the type that refused it. `source()` leads from an [`Error`] to the error underneath: the
+//! `reqwest::Error` of a transport failure, the store's error and its `io::Error` or Redis error.
 
 use std::{fmt, sync::Arc, time::Duration};
 
@@ -478,7 +502,34 @@ pub enum Error {
     /// The authorization URL could not be built.
     #[error(transparent)]
     Authorize(#[from] crate::oauth::AuthorizeError),
+    /// The loopback login's listener failed: the port, the wait for the browser, the connections.
+    #[cfg(feature = "loopback")]
+    #[error(transparent)]
+    Loopback(#[from] crate::oauth::loopback::LoopbackError),
 }
+
+/// A value that did not parse, reported as [`Error::InvalidInput`] named after the type that
+/// refused it (`Snowflake: invalid input: not a Fluxer id (...)`).
+macro_rules! value_error_into_error {
+    ($($error:ty => $what:literal),* $(,)?) => {$(
+        impl From<$error> for Error {
+            fn from(error: $error) -> Self {
+                Self::InvalidInput {
+                    operation: $what,
+                    message: error.to_string(),
+                }
+            }
+        }
+    )*};
+}
+
+value_error_into_error!(
+    crate::SnowflakeError => "Snowflake",
+    crate::oauth::UrlError => "URL",
+    crate::oauth::PkceError => "PkceVerifier",
+    crate::oauth::ScopeError => "Scope",
+    crate::oauth::PermissionsError => "Permissions",
+);
 
 impl Error {
     /// The HTTP status of the answer, when there was one.

@@ -208,6 +208,7 @@ pub mod discovery;
 mod error;
 pub mod generated;
 mod hooks;
+mod ids;
 pub mod login;
 mod mask;
 pub mod oauth;
@@ -227,6 +228,7 @@ pub use error::{
     TransportKind,
 };
 pub use generated::types;
+pub use ids::{ApplicationId, ClientId, GuildId, UserId};
 pub use operations::{CredentialKind, OperationSpec};
 pub use ratelimit::{RateLimitInfo, RetryPolicy};
 pub use response::Response;

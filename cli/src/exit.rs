@@ -95,7 +95,9 @@ impl fmt::Display for CliError {
 pub fn kind_of(error: &Error) -> Kind {
     match error {
         Error::RateLimited { .. } => Kind::RateLimited,
-        Error::InvalidInput { .. } | Error::Authorize(_) => Kind::Usage,
+        Error::InvalidInput { .. }
+        | Error::Authorize(_)
+        | Error::Loopback(LoopbackError::RandomPort) => Kind::Usage,
         Error::Transport { .. } => Kind::Unreachable,
         Error::Server { .. }
         | Error::Decode { .. }
@@ -147,17 +149,5 @@ impl From<Error> for CliError {
             message.push_str("\nhint: log in again with `fluxer-oauth2 login`");
         }
         Self::new(kind, message)
-    }
-}
-
-impl From<LoopbackError> for CliError {
-    fn from(error: LoopbackError) -> Self {
-        let kind = match &error {
-            LoopbackError::Exchange(e) => kind_of(e),
-            LoopbackError::RandomPort | LoopbackError::Authorize(_) => Kind::Usage,
-            LoopbackError::Callback(_) => Kind::Auth,
-            _ => Kind::Failure,
-        };
-        Self::new(kind, error.to_string())
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use fluxer_oauth2::{
-    Clearable, Credential, Error, FluxerClient, Secret, Snowflake, SudoVerification,
+    ApplicationId, Clearable, Credential, Error, FluxerClient, Secret, SudoVerification,
     oauth::{AuthorizeUrl, ClientCredentials, RedirectUri, Scope, TokenKind},
     types,
 };
@@ -303,7 +303,7 @@ impl Tour {
         self.session
             .bulk_delete_user_oauth2_authorizations()
             .body(types::OAuth2AuthorizationsBulkRevokeRequest {
-                application_ids: vec![Snowflake::parse(&app_id).map_err(invalid)?],
+                application_ids: vec![ApplicationId::parse(&app_id).map_err(invalid)?],
             })
             .send()
             .await?;

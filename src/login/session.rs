@@ -2,14 +2,14 @@
 
 use std::{io, path::PathBuf};
 
-use crate::{Credential, Secret, Snowflake};
+use crate::{Credential, Secret, UserId};
 
 /// A user session from a login: its token and the user it belongs to. `Debug` hides the token.
 ///
 /// ```
-/// use fluxer_oauth2::{Credential, Snowflake, login::Session};
+/// use fluxer_oauth2::{Credential, UserId, login::Session};
 ///
-/// let session = Session::new("flx_abc", Snowflake::parse("1574449618593251330").unwrap());
+/// let session = Session::new("flx_abc", UserId::parse("1574449618593251330").unwrap());
 /// assert!(!format!("{session:?}").contains("flx_abc"));
 /// assert!(matches!(session.credential(), Credential::Session(_)));
 /// ```
@@ -18,12 +18,12 @@ pub struct Session {
     /// The session token (`flx_…`), sent raw in `Authorization`.
     pub token: Secret,
     /// The user who logged in.
-    pub user_id: Snowflake,
+    pub user_id: UserId,
 }
 
 impl Session {
     /// A session from a token and its user.
-    pub fn new(token: impl Into<Secret>, user_id: Snowflake) -> Self {
+    pub fn new(token: impl Into<Secret>, user_id: UserId) -> Self {
         Self {
             token: token.into(),
             user_id,
@@ -81,7 +81,7 @@ impl SessionFile {
         let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a session file");
         let user_id = lines
             .next()
-            .and_then(|l| Snowflake::parse(l.trim()).ok())
+            .and_then(|l| UserId::parse(l.trim()).ok())
             .ok_or_else(bad)?;
         let token = lines
             .next()

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use url::{Host, Url};
 
-use crate::Secret;
 use crate::oauth::{PkceMethod, PkceVerifier, pkce::random_token};
 use crate::oauth::{Scope, Scopes};
+use crate::{ClientId, GuildId, Secret, Snowflake, SnowflakeError};
 
 /// The longest value the server takes for `state`, `scope` and `redirect_uri`.
 const MAX_PARAM_LEN: usize = 256;
@@ -221,6 +221,13 @@ impl From<&RedirectUri> for RedirectUri {
     }
 }
 
+/// Lets a builder take `impl TryInto<RedirectUri, Error: Into<UrlError>>`: text, or a checked URI.
+impl From<std::convert::Infallible> for UrlError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl TryFrom<String> for RedirectUri {
     type Error = UrlError;
 
@@ -359,16 +366,17 @@ pub enum AuthorizeError {
 #[must_use = "call .build() to get the URL"]
 pub struct AuthorizeUrl {
     api_base: String,
-    client_id: String,
+    /// Checked when given; an error is reported by `build`.
+    client_id: Result<ClientId, SnowflakeError>,
     /// `None` only for a bot invite without the code grant (see `crate::oauth::BotInvite`).
-    redirect_uri: Option<String>,
+    redirect_uri: Option<Result<RedirectUri, UrlError>>,
     scopes: Scopes,
     state: Option<CsrfState>,
     pkce: Option<PkceMethod>,
     pkce_verifier: Option<PkceVerifier>,
     prompt: Option<Prompt>,
-    guild_id: Option<String>,
-    channel_id: Option<String>,
+    guild_id: Option<Result<GuildId, SnowflakeError>>,
+    channel_id: Option<Result<Snowflake, SnowflakeError>>,
     permissions: Option<String>,
     disable_guild_select: Option<bool>,
     web_page: Option<String>,
@@ -378,12 +386,39 @@ impl AuthorizeUrl {
     /// Starts a builder. `api_base` is the API root such as
     /// [`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL) (`https://api.fluxer.app/v1`),
     /// `client_id` the application id, `redirect_uri` a URI registered on the application.
-    /// Nothing is checked until [`build`](Self::build).
-    pub fn new(api_base: &str, client_id: &str, redirect_uri: &str) -> Self {
+    ///
+    /// Both are taken as text (checked here, the error reported by [`build`](Self::build)) or
+    /// as checked values ([`ClientId`] or [`crate::ApplicationId`], [`RedirectUri`]), which are not
+    /// checked again.
+    pub fn new(
+        api_base: &str,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+        redirect_uri: impl TryInto<RedirectUri, Error: Into<UrlError>>,
+    ) -> Self {
+        Self {
+            redirect_uri: Some(redirect_uri.try_into().map_err(Into::into)),
+            ..Self::without_redirect(api_base, client_id)
+        }
+    }
+
+    /// The same builder with this redirect URI (a bot invite that uses the code grant).
+    pub(crate) fn with_redirect(
+        mut self,
+        redirect_uri: impl TryInto<RedirectUri, Error: Into<UrlError>>,
+    ) -> Self {
+        self.redirect_uri = Some(redirect_uri.try_into().map_err(Into::into));
+        self
+    }
+
+    /// A builder without a redirect URI, for a bot invite that does not use the code grant.
+    pub(crate) fn without_redirect(
+        api_base: &str,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+    ) -> Self {
         Self {
             api_base: api_base.to_owned(),
-            client_id: client_id.to_owned(),
-            redirect_uri: Some(redirect_uri.to_owned()),
+            client_id: client_id.try_into().map_err(Into::into),
+            redirect_uri: None,
             scopes: Scopes::new(),
             state: None,
             pkce: Some(PkceMethod::S256),
@@ -443,14 +478,24 @@ impl AuthorizeUrl {
     }
 
     /// Pre-selects the guild to add the bot to (with [`Scope::Bot`]).
-    pub fn guild_id(mut self, guild_id: impl Into<String>) -> Self {
-        self.guild_id = Some(guild_id.into());
+    ///
+    /// Text is checked here and an error reported by [`build`](Self::build).
+    pub fn guild_id(
+        mut self,
+        guild_id: impl TryInto<GuildId, Error: Into<SnowflakeError>>,
+    ) -> Self {
+        self.guild_id = Some(guild_id.try_into().map_err(Into::into));
         self
     }
 
     /// Pre-selects the group DM channel to add the bot to (with [`Scope::Bot`]).
-    pub fn channel_id(mut self, channel_id: impl Into<String>) -> Self {
-        self.channel_id = Some(channel_id.into());
+    ///
+    /// Text is checked here and an error reported by [`build`](Self::build).
+    pub fn channel_id(
+        mut self,
+        channel_id: impl TryInto<Snowflake, Error: Into<SnowflakeError>>,
+    ) -> Self {
+        self.channel_id = Some(channel_id.try_into().map_err(Into::into));
         self
     }
 
@@ -515,20 +560,12 @@ impl AuthorizeUrl {
         })
     }
 
-    /// A builder without a redirect URI, for a bot invite that does not use the code grant.
-    pub(crate) fn without_redirect(api_base: &str, client_id: &str) -> Self {
-        Self {
-            redirect_uri: None,
-            ..Self::new(api_base, client_id, "")
-        }
-    }
-
     /// Checks everything and builds the URL; without a redirect URI, only `bot` may be asked for,
     /// and neither `response_type` nor PKCE is sent (no code is meant to be exchanged).
     pub(crate) fn build_parts(self) -> Result<AuthorizeParts, AuthorizeError> {
-        if !is_snowflake(&self.client_id) {
-            return Err(AuthorizeError::InvalidClientId);
-        }
+        let client_id = self
+            .client_id
+            .map_err(|_| AuthorizeError::InvalidClientId)?;
         if self.scopes.is_empty() {
             return Err(AuthorizeError::NoScopes);
         }
@@ -543,8 +580,8 @@ impl AuthorizeUrl {
         if scope.len() > MAX_PARAM_LEN {
             return Err(AuthorizeError::ScopeTooLong { len: scope.len() });
         }
-        let redirect_uri = match &self.redirect_uri {
-            Some(raw) => Some(RedirectUri::parse(raw).map_err(AuthorizeError::RedirectUri)?),
+        let redirect_uri = match self.redirect_uri {
+            Some(given) => Some(given.map_err(AuthorizeError::RedirectUri)?),
             None if self.scopes.iter().any(|s| *s != Scope::Bot) => {
                 return Err(AuthorizeError::RedirectUriRequired);
             }
@@ -554,9 +591,15 @@ impl AuthorizeUrl {
             Some(page) => web_page_url(page).map_err(AuthorizeError::WebPage)?,
             None => api_authorize_url(&self.api_base).map_err(AuthorizeError::ApiBase)?,
         };
-        check_snowflake(&self.guild_id, AuthorizeError::InvalidGuildId)?;
-        check_snowflake(&self.channel_id, AuthorizeError::InvalidChannelId)?;
-        if self.guild_id.is_some() && self.channel_id.is_some() {
+        let guild_id = self
+            .guild_id
+            .transpose()
+            .map_err(|_| AuthorizeError::InvalidGuildId)?;
+        let channel_id = self
+            .channel_id
+            .transpose()
+            .map_err(|_| AuthorizeError::InvalidChannelId)?;
+        if guild_id.is_some() && channel_id.is_some() {
             return Err(AuthorizeError::GuildAndChannel);
         }
         if let Some(p) = &self.permissions
@@ -584,7 +627,7 @@ impl AuthorizeUrl {
         });
 
         let mut query = Query(url.query().unwrap_or_default().to_owned());
-        query.push("client_id", &self.client_id);
+        query.push("client_id", client_id.as_str());
         if let Some(redirect_uri) = &redirect_uri {
             query.push("response_type", "code");
             query.push("scope", &scope);
@@ -596,11 +639,11 @@ impl AuthorizeUrl {
         if let Some(prompt) = self.prompt {
             query.push("prompt", prompt.as_str());
         }
-        if let Some(id) = &self.guild_id {
-            query.push("guild_id", id);
+        if let Some(id) = &guild_id {
+            query.push("guild_id", id.as_str());
         }
-        if let Some(id) = &self.channel_id {
-            query.push("channel_id", id);
+        if let Some(id) = &channel_id {
+            query.push("channel_id", id.as_str());
         }
         if let Some(p) = &self.permissions {
             query.push("permissions", p);
@@ -709,18 +752,6 @@ fn encode_into(out: &mut String, value: &str) {
     }
 }
 
-/// A snowflake as the server takes it: the one check, [`crate::Snowflake::parse`].
-fn is_snowflake(id: &str) -> bool {
-    crate::snowflake::check(id).is_ok()
-}
-
-fn check_snowflake(id: &Option<String>, err: AuthorizeError) -> Result<(), AuthorizeError> {
-    match id {
-        Some(id) if !is_snowflake(id) => Err(err),
-        _ => Ok(()),
-    }
-}
-
 /// Parses an absolute http(s) URL and applies the server's transport rule: https, or http only for
 /// `localhost`, `*.localhost` and IP literals. Credentials are refused.
 fn parse_web_url(raw: &str) -> Result<Url, UrlError> {
@@ -783,6 +814,7 @@ mod tests {
 
     #[test]
     fn snowflakes() {
+        let is_snowflake = |id: &str| crate::Snowflake::parse(id).is_ok();
         for ok in ["0", "1", "1574449618593251330", "9223372036854775807"] {
             assert!(is_snowflake(ok), "{ok}");
         }

@@ -48,8 +48,11 @@ use std::{
 use url::Url;
 
 use crate::{
-    Error, FluxerClient,
-    oauth::{AuthorizeError, AuthorizeUrl, Callback, CsrfState, PkceVerifier, RedirectUri, Scope},
+    ClientId, Error, FluxerClient, GuildId, SnowflakeError,
+    oauth::{
+        AuthorizeError, AuthorizeUrl, Callback, CsrfState, PkceVerifier, RedirectUri, Scope,
+        UrlError,
+    },
 };
 
 macro_rules! permissions {
@@ -422,35 +425,24 @@ impl<'de> serde::Deserialize<'de> for Permissions {
 #[derive(Debug)]
 #[must_use = "call .build() to get the URL"]
 pub struct BotInvite {
-    api_base: String,
-    client_id: String,
-    redirect_uri: Option<String>,
-    scopes: Vec<Scope>,
+    /// The authorize URL being built; `bot` is added last, at `build`.
+    url: AuthorizeUrl,
     permissions: Option<Permissions>,
-    guild_id: Option<String>,
-    disable_guild_select: Option<bool>,
-    state: Option<CsrfState>,
-    pkce: bool,
-    web_page: Option<String>,
 }
 
 impl BotInvite {
     /// Starts an invite for the bot of application `client_id`, on the instance whose API base is
     /// `api_base` (the consent page is reached through `{api_base}/oauth2/authorize` unless
-    /// [`web_page`](Self::web_page) says otherwise). Nothing is checked until
-    /// [`build`](Self::build).
-    pub fn new(api_base: &str, client_id: &str) -> Self {
+    /// [`web_page`](Self::web_page) says otherwise). The id is text (checked here, the error
+    /// reported by [`build`](Self::build)) or a checked [`crate::ClientId`] or
+    /// [`crate::ApplicationId`].
+    pub fn new(
+        api_base: &str,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+    ) -> Self {
         Self {
-            api_base: api_base.to_owned(),
-            client_id: client_id.to_owned(),
-            redirect_uri: None,
-            scopes: Vec::new(),
+            url: AuthorizeUrl::without_redirect(api_base, client_id),
             permissions: None,
-            guild_id: None,
-            disable_guild_select: None,
-            state: None,
-            pkce: true,
-            web_page: None,
         }
     }
 
@@ -462,47 +454,53 @@ impl BotInvite {
     }
 
     /// The guild to add the bot to, pre-selected on the consent page.
-    pub fn guild_id(mut self, guild_id: impl Into<String>) -> Self {
-        self.guild_id = Some(guild_id.into());
+    pub fn guild_id(
+        mut self,
+        guild_id: impl TryInto<GuildId, Error: Into<SnowflakeError>>,
+    ) -> Self {
+        self.url = self.url.guild_id(guild_id);
         self
     }
 
     /// `true` locks the consent page's guild picker to [`guild_id`](Self::guild_id).
     pub fn disable_guild_select(mut self, disable: bool) -> Self {
-        self.disable_guild_select = Some(disable);
+        self.url = self.url.disable_guild_select(disable);
         self
     }
 
     /// Uses the code grant, with this registered redirect URI: needed with another scope than
     /// `bot`, and for applications that have `bot_require_code_grant`.
-    pub fn redirect_uri(mut self, redirect_uri: &str) -> Self {
-        self.redirect_uri = Some(redirect_uri.to_owned());
+    pub fn redirect_uri(
+        mut self,
+        redirect_uri: impl TryInto<RedirectUri, Error: Into<UrlError>>,
+    ) -> Self {
+        self.url = self.url.with_redirect(redirect_uri);
         self
     }
 
     /// Asks for another scope with `bot`, e.g. [`Scope::Identify`] to learn who added the bot;
     /// needs [`redirect_uri`](Self::redirect_uri).
     pub fn scope(mut self, scope: Scope) -> Self {
-        self.scopes.push(scope);
+        self.url = self.url.scope(scope);
         self
     }
 
     /// Uses this state instead of a fresh random one.
     pub fn state(mut self, state: CsrfState) -> Self {
-        self.state = Some(state);
+        self.url = self.url.state(state);
         self
     }
 
     /// Leaves PKCE out of the code grant (it is on by default when there is a redirect URI).
     pub fn no_pkce(mut self) -> Self {
-        self.pkce = false;
+        self.url = self.url.no_pkce();
         self
     }
 
     /// Sends the user straight to this consent page (for example a discovered instance's
     /// [`authorize_endpoint`](crate::discovery::Instance::authorize_endpoint)).
     pub fn web_page(mut self, url: impl Into<String>) -> Self {
-        self.web_page = Some(url.into());
+        self.url = self.url.web_page(url);
         self
     }
 
@@ -512,29 +510,9 @@ impl BotInvite {
     /// [`AuthorizeError`]: the first parameter that is wrong;
     /// [`AuthorizeError::RedirectUriRequired`] for another scope without a redirect URI.
     pub fn build(self) -> Result<BotInviteRequest, AuthorizeError> {
-        let mut url = match &self.redirect_uri {
-            Some(redirect) => AuthorizeUrl::new(&self.api_base, &self.client_id, redirect),
-            None => AuthorizeUrl::without_redirect(&self.api_base, &self.client_id),
-        }
-        .scopes(self.scopes)
-        .scope(Scope::Bot);
+        let mut url = self.url.scope(Scope::Bot);
         if let Some(permissions) = self.permissions {
             url = url.bot_permissions(permissions);
-        }
-        if let Some(guild_id) = self.guild_id {
-            url = url.guild_id(guild_id);
-        }
-        if let Some(disable) = self.disable_guild_select {
-            url = url.disable_guild_select(disable);
-        }
-        if let Some(state) = self.state {
-            url = url.state(state);
-        }
-        if !self.pkce {
-            url = url.no_pkce();
-        }
-        if let Some(page) = self.web_page {
-            url = url.web_page(page);
         }
         let parts = url.build_parts()?;
         Ok(BotInviteRequest {
@@ -580,7 +558,10 @@ impl fmt::Debug for BotInviteRequest {
 impl FluxerClient {
     /// A bot invite for application `client_id` on this client's instance: its API base, and for
     /// a discovered client the instance's consent page.
-    pub fn bot_invite(&self, client_id: &str) -> BotInvite {
+    pub fn bot_invite(
+        &self,
+        client_id: impl TryInto<ClientId, Error: Into<SnowflakeError>>,
+    ) -> BotInvite {
         let invite = BotInvite::new(self.base_url(), client_id);
         match self.instance() {
             Some(instance) => invite.web_page(instance.authorize_endpoint().as_str()),

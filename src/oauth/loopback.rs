@@ -76,8 +76,8 @@ use zeroize::Zeroizing;
 use crate::{
     Error, FluxerClient, Secret,
     oauth::{
-        AuthorizeError, AuthorizeRequest, AuthorizeUrl, Callback, CallbackError, ClientCredentials,
-        PkceVerifier, Prompt, Scope, TokenSet,
+        AuthorizeRequest, AuthorizeUrl, Callback, CallbackError, ClientCredentials, PkceVerifier,
+        Prompt, Scope, TokenSet,
     },
 };
 
@@ -190,8 +190,11 @@ impl Browser for PrintUrl {
     }
 }
 
-/// Why a loopback login failed. No variant carries the code, the state or a token.
-#[derive(Debug, thiserror::Error)]
+/// What can go wrong with the loopback listener itself: the port, the wait, the connections. A
+/// loopback login returns [`Error`], which holds this as [`Error::Loopback`]; a refused callback is
+/// [`Error::Callback`], a bad client id or scope [`Error::Authorize`], and a refused exchange the
+/// token call's own error. No variant carries the code, the state or a token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoopbackError {
     /// Port 0 was given. It would make the system pick a random port, which cannot match the
@@ -220,9 +223,6 @@ pub enum LoopbackError {
         /// The system's message.
         message: String,
     },
-    /// The authorize URL could not be built (client id, scopes, API base).
-    #[error(transparent)]
-    Authorize(#[from] AuthorizeError),
     /// No callback arrived in time.
     #[error(
         "no answer came back from the browser within {}s: finish the login in the browser sooner, \
@@ -233,12 +233,6 @@ pub enum LoopbackError {
         /// How long the listener waited.
         waited: Duration,
     },
-    /// The callback carried an error, no code, or a state that is not this login's.
-    #[error(transparent)]
-    Callback(#[from] CallbackError),
-    /// The token endpoint refused the code (or could not be reached).
-    #[error("the code could not be exchanged for tokens: {0}")]
-    Exchange(Error),
     /// The listener itself failed, or too many connections came without a callback.
     #[error("the loopback listener failed: {message}")]
     Listener {
@@ -324,11 +318,11 @@ impl LoopbackLogin {
     /// Nothing is sent yet.
     ///
     /// # Errors
-    /// [`LoopbackError::RandomPort`], [`LoopbackError::PortInUse`], [`LoopbackError::Bind`],
-    /// [`LoopbackError::Authorize`].
-    pub async fn bind(self) -> Result<PendingLogin, LoopbackError> {
+    /// [`Error::Loopback`] with [`LoopbackError::RandomPort`], [`LoopbackError::PortInUse`] or
+    /// [`LoopbackError::Bind`]; [`Error::Authorize`] for a bad client id, scope or API base.
+    pub async fn bind(self) -> Result<PendingLogin, Error> {
         if self.port == 0 {
-            return Err(LoopbackError::RandomPort);
+            return Err(LoopbackError::RandomPort.into());
         }
         let mut authorize = AuthorizeUrl::new(
             &self.api_base,
@@ -366,12 +360,12 @@ impl LoopbackLogin {
     /// returns the tokens. `client` makes the token call; its credential is not used.
     ///
     /// # Errors
-    /// Any [`LoopbackError`].
+    /// What [`bind`](Self::bind) and [`PendingLogin::finish`] return.
     pub async fn run(
         self,
         client: &FluxerClient,
         browser: &dyn Browser,
-    ) -> Result<TokenSet, LoopbackError> {
+    ) -> Result<TokenSet, Error> {
         let pending = self.bind().await?;
         pending.open_browser(browser);
         pending.finish(client).await
@@ -470,9 +464,9 @@ impl PendingLogin {
     /// answers the browser with a success or failure page.
     ///
     /// # Errors
-    /// [`LoopbackError::Timeout`], [`LoopbackError::Callback`] (denied, no code, wrong state),
-    /// [`LoopbackError::Exchange`], [`LoopbackError::Listener`].
-    pub async fn finish(self, client: &FluxerClient) -> Result<TokenSet, LoopbackError> {
+    /// What [`wait_for_code`](Self::wait_for_code) returns, and the token call's error when the
+    /// exchange is refused ([`Error::OAuth`] with `invalid_grant`, say) or cannot be sent.
+    pub async fn finish(self, client: &FluxerClient) -> Result<TokenSet, Error> {
         let credentials = self.credentials.clone();
         let code = self.wait_for_code().await?;
         let exchanged = client
@@ -484,7 +478,7 @@ impl PendingLogin {
             )
             .await;
         code.answer_browser(exchanged.is_ok()).await;
-        exchanged.map_err(LoopbackError::Exchange)
+        exchanged
     }
 
     /// Waits for the callback and checks its state, and stops there: the code, the verifier and the
@@ -493,8 +487,9 @@ impl PendingLogin {
     /// answered with the failure page at once.
     ///
     /// # Errors
-    /// [`LoopbackError::Timeout`], [`LoopbackError::Callback`], [`LoopbackError::Listener`].
-    pub async fn wait_for_code(self) -> Result<LoopbackCode, LoopbackError> {
+    /// [`Error::Loopback`] with [`LoopbackError::Timeout`] or [`LoopbackError::Listener`];
+    /// [`Error::Callback`] when the callback is denied, has no code or the wrong state.
+    pub async fn wait_for_code(self) -> Result<LoopbackCode, Error> {
         let deadline = Instant::now() + self.timeout;
         let (mut stream, target) =
             wait_for_callback(&self.listener, deadline, self.timeout).await?;
@@ -508,7 +503,7 @@ impl PendingLogin {
                     _ => Page::Refused,
                 };
                 page.send(&mut stream).await;
-                return Err(LoopbackError::Callback(e));
+                return Err(Error::Callback(e));
             }
         };
         Ok(LoopbackCode {
@@ -686,7 +681,10 @@ mod tests {
             .bind()
             .await
             .expect_err("port 0 is refused");
-        assert!(matches!(err, LoopbackError::RandomPort), "{err:?}");
+        assert!(
+            matches!(err, Error::Loopback(LoopbackError::RandomPort)),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
@@ -699,7 +697,7 @@ mod tests {
             .await
             .expect_err("the port is taken");
         assert!(
-            matches!(err, LoopbackError::PortInUse { port: p } if p == port),
+            matches!(err, Error::Loopback(LoopbackError::PortInUse { port: p }) if p == port),
             "{err:?}"
         );
         assert!(err.to_string().contains("already in use"));
@@ -735,7 +733,10 @@ mod tests {
             .expect("the wait ends")
             .expect("the task ran")
             .expect_err("no callback came");
-        assert!(matches!(err, LoopbackError::Timeout { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Loopback(LoopbackError::Timeout { .. })),
+            "{err:?}"
+        );
         drop(idle);
     }
 

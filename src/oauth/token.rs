@@ -7,7 +7,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 
 use crate::{
-    Credential, Error, FluxerClient, Secret,
+    ClientId, Credential, Error, FluxerClient, Secret,
     oauth::{PkceVerifier, RedirectUri},
     types,
 };
@@ -33,17 +33,24 @@ pub enum ClientAuth {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientCredentials {
-    client_id: crate::Snowflake,
+    client_id: ClientId,
     client_secret: Secret,
     auth: ClientAuth,
 }
 
 impl ClientCredentials {
-    /// Credentials sent in the form body. The id must be a Fluxer id.
-    pub fn new(client_id: &str, client_secret: impl Into<Secret>) -> Result<Self, Error> {
-        let client_id = crate::Snowflake::parse(client_id).map_err(|e| Error::InvalidInput {
+    /// Credentials sent in the form body. The id is text (which must be a Fluxer id) or a checked
+    /// [`ClientId`] or [`crate::ApplicationId`], such as the `id` of a created application.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the text is not a Fluxer id.
+    pub fn new(
+        client_id: impl TryInto<ClientId, Error: Into<crate::SnowflakeError>>,
+        client_secret: impl Into<Secret>,
+    ) -> Result<Self, Error> {
+        let client_id = client_id.try_into().map_err(|e| Error::InvalidInput {
             operation: "ClientCredentials::new",
-            message: format!("`client_id`: {e}"),
+            message: format!("`client_id`: {}", e.into()),
         })?;
         Ok(Self {
             client_id,
@@ -59,7 +66,7 @@ impl ClientCredentials {
     }
 
     /// The client id.
-    pub fn client_id(&self) -> &str {
+    pub fn client_id(&self) -> &ClientId {
         &self.client_id
     }
 
@@ -75,7 +82,7 @@ impl ClientCredentials {
 
     /// The form fields: the pair in [`ClientAuth::Body`] mode, nothing in [`ClientAuth::Basic`] mode
     /// (introspect and revoke refuse credentials sent both ways).
-    fn body_fields(&self) -> (Option<crate::Snowflake>, Option<Secret>) {
+    fn body_fields(&self) -> (Option<ClientId>, Option<Secret>) {
         match self.auth {
             ClientAuth::Body => (
                 Some(self.client_id.clone()),

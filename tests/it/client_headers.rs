@@ -15,7 +15,7 @@ use crate::common::{
 };
 use base64::Engine as _;
 use fluxer_oauth2::{
-    Credential, CredentialKind, Error, FluxerClient, Secret, Snowflake, SudoVerification,
+    ApplicationId, Credential, CredentialKind, Error, FluxerClient, Secret, SudoVerification,
     oauth::{ClientAuth, ClientCredentials, RedirectUri, TokenKind, UrlError},
     types,
 };
@@ -306,7 +306,7 @@ fn bulk(ids: &[String]) -> types::OAuth2AuthorizationsBulkRevokeRequest {
     types::OAuth2AuthorizationsBulkRevokeRequest {
         application_ids: ids
             .iter()
-            .map(|id| Snowflake::parse(id).expect("a valid snowflake"))
+            .map(|id| ApplicationId::parse(id).expect("a valid snowflake"))
             .collect(),
     }
 }

@@ -8,7 +8,9 @@ use crate::common::{
         tokens,
     },
 };
-use fluxer_oauth2::{ApiErrorCode, Credential, OAuthErrorKind, Snowflake, oauth::Scope, types};
+use fluxer_oauth2::{
+    ApiErrorCode, ApplicationId, Credential, OAuthErrorKind, Snowflake, oauth::Scope, types,
+};
 use fluxer_oauth2_emulator::{BUILTIN_APPLICATION_ID, Emulator};
 
 /// The bulk-revoke body for these application ids (each a well-formed id).
@@ -16,7 +18,7 @@ fn bulk(ids: &[String]) -> types::OAuth2AuthorizationsBulkRevokeRequest {
     types::OAuth2AuthorizationsBulkRevokeRequest {
         application_ids: ids
             .iter()
-            .map(|id| Snowflake::parse(id).expect("a well-formed id"))
+            .map(|id| ApplicationId::parse(id).expect("a well-formed id"))
             .collect(),
     }
 }

@@ -99,3 +99,84 @@ async fn a_redis_store_failure_leads_to_the_redis_error() {
         "{err:?}"
     );
 }
+
+/// The two tiers: every local error (building a URL, reading a callback, parsing one value) turns
+/// into the one `Error` with `?`, as its own variant or as `InvalidInput` named after the type.
+#[test]
+fn every_local_error_converts_into_the_call_error() {
+    use fluxer_oauth2::{
+        ApplicationId,
+        oauth::{AuthorizeUrl, Callback, CsrfState, Permissions, PkceVerifier, RedirectUri, Scope},
+    };
+
+    fn authorize() -> Result<(), Error> {
+        AuthorizeUrl::new("https://api.fluxer.app/v1", "01", "https://app.example/cb")
+            .scope(Scope::Identify)
+            .build()?;
+        Ok(())
+    }
+    fn callback() -> Result<(), Error> {
+        Callback::parse("code=c&state=other")?.verify_state(&CsrfState::new("mine"))?;
+        Ok(())
+    }
+    fn values(which: u8) -> Result<(), Error> {
+        match which {
+            0 => drop(ApplicationId::parse("01")?),
+            1 => drop(RedirectUri::parse("http://app.example/cb")?),
+            2 => drop(PkceVerifier::new("short")?),
+            3 => drop("no spaces".parse::<Scope>()?),
+            _ => drop("-1".parse::<Permissions>()?),
+        }
+        Ok(())
+    }
+
+    assert!(matches!(
+        authorize(),
+        Err(Error::Authorize(
+            fluxer_oauth2::oauth::AuthorizeError::InvalidClientId
+        ))
+    ));
+    assert!(matches!(
+        callback(),
+        Err(Error::Callback(
+            fluxer_oauth2::oauth::CallbackError::StateMismatch
+        ))
+    ));
+    for (which, named) in [
+        (0, "Snowflake"),
+        (1, "URL"),
+        (2, "PkceVerifier"),
+        (3, "Scope"),
+        (4, "Permissions"),
+    ] {
+        match values(which) {
+            Err(Error::InvalidInput { operation, message }) => {
+                assert_eq!(operation, named);
+                assert!(!message.is_empty());
+            }
+            other => panic!("value {which}: expected InvalidInput, got {other:?}"),
+        }
+    }
+}
+
+/// A loopback login's listener failure is an `Error` too, and keeps its own type inside.
+#[cfg(feature = "loopback")]
+#[tokio::test]
+async fn a_loopback_failure_is_a_call_error() {
+    use fluxer_oauth2::oauth::loopback::{LoopbackError, LoopbackLogin};
+
+    let credentials = ClientCredentials::new("1574449618593251330", "secret").unwrap();
+    let err = LoopbackLogin::new("https://api.fluxer.app/v1", credentials, 0)
+        .scope(fluxer_oauth2::oauth::Scope::Identify)
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Loopback(LoopbackError::RandomPort)),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("register http://127.0.0.1:PORT/callback")
+    );
+}

@@ -21,7 +21,7 @@ use crate::common::{
     raw_server::{RawServer, Reply},
 };
 use fluxer_oauth2::{
-    Credential, Error, Secret, Snowflake, SudoVerification,
+    ApplicationId, Credential, Error, Secret, SudoVerification,
     oauth::{
         Callback, ClientAuth, ClientCredentials, CsrfState, MemoryStore, Scope, TokenKind,
         TokenManager,
@@ -510,7 +510,7 @@ async fn tour(scan: &mut Scan) {
     session
         .bulk_delete_user_oauth2_authorizations()
         .body(types::OAuth2AuthorizationsBulkRevokeRequest {
-            application_ids: vec![Snowflake::parse(&app_id).expect("an id")],
+            application_ids: vec![ApplicationId::parse(&app_id).expect("an id")],
         })
         .send()
         .await

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use fluxer_oauth2::{
-    Credential, CredentialKind, Error, FluxerClient, RetryPolicy, Snowflake, SudoVerification,
+    Credential, CredentialKind, Error, FluxerClient, RetryPolicy, SudoVerification, UserId,
     login::{Login, MfaChallenge, Session, SessionFile, TotpSecret, short_id_hash},
     types,
 };
@@ -406,7 +406,7 @@ async fn a_login_answer_that_is_neither_shape_is_a_decode_error() {
 
 #[test]
 fn login_types_never_print_their_secrets() {
-    let id = Snowflake::parse("1574454797686276104").unwrap();
+    let id = UserId::parse("1574454797686276104").unwrap();
     let session = Session::new("flx_session-token-secret", id);
     assert!(!format!("{session:?}").contains("session-token-secret"));
     let secret = TotpSecret::new("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
@@ -427,7 +427,7 @@ fn the_session_file_keeps_a_session_for_its_owner_only() {
     assert_eq!(file.load().unwrap(), None);
     let session = Session::new(
         "flx_kept-token",
-        Snowflake::parse("1574454797686276104").unwrap(),
+        UserId::parse("1574454797686276104").unwrap(),
     );
     file.save(&session).unwrap();
     assert_eq!(file.load().unwrap(), Some(session));

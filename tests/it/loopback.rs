@@ -265,7 +265,7 @@ async fn a_forged_state_is_refused_and_nothing_is_exchanged() {
             .await
             .expect_err("a forged state is refused");
         assert!(
-            matches!(err, LoopbackError::Callback(CallbackError::StateMismatch)),
+            matches!(err, Error::Callback(CallbackError::StateMismatch)),
             "{err:?}"
         );
         let visit = visit.await.expect("the browser came back");
@@ -286,7 +286,7 @@ async fn a_denied_consent_is_a_typed_error_and_a_failure_page() {
         assert!(
             matches!(
                 &err,
-                LoopbackError::Callback(CallbackError::Denied {
+                Error::Callback(CallbackError::Denied {
                     error: OAuthCallbackError::AccessDenied,
                     ..
                 })
@@ -313,7 +313,7 @@ async fn a_wrong_client_secret_fails_the_exchange_and_the_page_says_so() {
             .await
             .expect_err("the exchange is refused");
         match &err {
-            LoopbackError::Exchange(Error::OAuth { kind, .. }) => {
+            Error::OAuth { kind, .. } => {
                 assert_eq!(kind, &OAuthErrorKind::InvalidClient)
             }
             other => panic!("expected an exchange error, got {other:?}"),
@@ -359,7 +359,7 @@ async fn a_taken_port_and_port_zero_are_typed_errors() {
         let holder = std::net::TcpListener::bind(("127.0.0.1", s.port)).expect("hold the port");
         let err = s.login().bind().await.expect_err("the port is taken");
         assert!(
-            matches!(err, LoopbackError::PortInUse { port } if port == s.port),
+            matches!(err, Error::Loopback(LoopbackError::PortInUse { port }) if port == s.port),
             "{err:?}"
         );
         drop(holder);
@@ -368,7 +368,10 @@ async fn a_taken_port_and_port_zero_are_typed_errors() {
             .bind()
             .await
             .expect_err("port 0 is refused");
-        assert!(matches!(err, LoopbackError::RandomPort), "{err:?}");
+        assert!(
+            matches!(err, Error::Loopback(LoopbackError::RandomPort)),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("exact strings"));
     })
     .await;
@@ -385,7 +388,10 @@ async fn no_callback_within_the_timeout_is_a_timeout() {
             .run(&s.anon, &nobody)
             .await
             .expect_err("nobody came back");
-        assert!(matches!(err, LoopbackError::Timeout { .. }), "{err:?}");
+        assert!(
+            matches!(err, Error::Loopback(LoopbackError::Timeout { .. })),
+            "{err:?}"
+        );
     })
     .await;
 }

@@ -337,7 +337,7 @@ fn response_types_are_redacted() {
 
 #[test]
 fn request_types_are_redacted() {
-    let id = || Some(fluxer_oauth2::Snowflake::try_from(APP_ID).unwrap());
+    let id = || Some(fluxer_oauth2::ClientId::try_from(APP_ID).unwrap());
     let code = types::AuthorizationCodeTokenRequest {
         grant_type: types::AuthorizationCodeTokenRequestGrantType::AuthorizationCode,
         code: Secret::new(CODE),

@@ -1115,15 +1115,12 @@ fn check_application(
     subs: &[String],
 ) -> Result<(), String> {
     if let Some(id) = ctx.path_id()
-        && *app.id != id
+        && app.id != id
     {
-        return Err(format!(
-            "application id {} is not the path id {id}",
-            *app.id
-        ));
+        return Err(format!("application id {} is not the path id {id}", app.id));
     }
     if let Some(bot) = &app.bot
-        && bot.id != app.id
+        && bot.id != app.id.bot_user_id()
     {
         return Err("the bot id is not the application id".into());
     }
@@ -1199,7 +1196,11 @@ fn check_decoded(decoded: &Decoded, ctx: &StepContext<'_>, subs: &[String]) -> R
             if app.verify_key.as_deref() != Some("0".repeat(64).as_str()) {
                 return Err("verify_key is not the 64-zero placeholder".into());
             }
-            if app.bot.as_ref().is_some_and(|bot| bot.id != app.id) {
+            if app
+                .bot
+                .as_ref()
+                .is_some_and(|bot| bot.id != app.id.bot_user_id())
+            {
                 return Err("the bot id is not the application id".into());
             }
         }
@@ -1262,7 +1263,7 @@ fn check_decoded(decoded: &Decoded, ctx: &StepContext<'_>, subs: &[String]) -> R
                     .as_ref()
                     .ok_or("active token without client_id")?;
                 if let Some(sent) = ctx.request_form_field("client_id")
-                    && sent != **client
+                    && client.as_str() != sent
                 {
                     return Err(format!(
                         "client_id {} is not the requesting client {sent}",
@@ -1466,9 +1467,9 @@ fn required(fields: &mut BTreeMap<String, String>, name: &str) -> Result<String,
     take(fields, name).ok_or_else(|| format!("no `{name}`"))
 }
 
-fn snowflake(value: Option<String>) -> Result<Option<fluxer_oauth2::Snowflake>, String> {
+fn client_id(value: Option<String>) -> Result<Option<fluxer_oauth2::ClientId>, String> {
     value
-        .map(|v| fluxer_oauth2::Snowflake::try_from(v).map_err(|e| e.to_string()))
+        .map(|v| fluxer_oauth2::ClientId::try_from(v).map_err(|e| e.to_string()))
         .transpose()
 }
 
@@ -1492,14 +1493,14 @@ fn build_form(schema: &str, pairs: &[(String, String)]) -> Result<String, String
                     redirect_uri: RedirectUri::parse(&required(f, "redirect_uri")?)
                         .map_err(|e| e.to_string())?,
                     code_verifier: take(f, "code_verifier").map(Secret::new),
-                    client_id: snowflake(take(f, "client_id"))?,
+                    client_id: client_id(take(f, "client_id"))?,
                     client_secret: take(f, "client_secret").map(Secret::new),
                 }
                 .into(),
                 "refresh_token" => types::RefreshTokenTokenRequest {
                     grant_type: types::RefreshTokenTokenRequestGrantType::RefreshToken,
                     refresh_token: Secret::new(required(f, "refresh_token")?),
-                    client_id: snowflake(take(f, "client_id"))?,
+                    client_id: client_id(take(f, "client_id"))?,
                     client_secret: take(f, "client_secret").map(Secret::new),
                 }
                 .into(),
@@ -1511,7 +1512,7 @@ fn build_form(schema: &str, pairs: &[(String, String)]) -> Result<String, String
                                 .map_err(|e: types::error::ConversionError| e.to_string())
                         })
                         .transpose()?,
-                    client_id: snowflake(take(f, "client_id"))?,
+                    client_id: client_id(take(f, "client_id"))?,
                     client_secret: take(f, "client_secret").map(Secret::new),
                 }
                 .into(),
@@ -1521,7 +1522,7 @@ fn build_form(schema: &str, pairs: &[(String, String)]) -> Result<String, String
         }
         "IntrospectRequestForm" => serde_urlencoded::to_string(&types::IntrospectRequestForm {
             token: Secret::new(required(f, "token")?),
-            client_id: snowflake(take(f, "client_id"))?,
+            client_id: client_id(take(f, "client_id"))?,
             client_secret: take(f, "client_secret").map(Secret::new),
         }),
         "RevokeRequestForm" => serde_urlencoded::to_string(&types::RevokeRequestForm {
@@ -1529,7 +1530,7 @@ fn build_form(schema: &str, pairs: &[(String, String)]) -> Result<String, String
             token_type_hint: take(f, "token_type_hint")
                 .map(|h| types::TokenTypeHint::try_from(h).map_err(|e| e.to_string()))
                 .transpose()?,
-            client_id: snowflake(take(f, "client_id"))?,
+            client_id: client_id(take(f, "client_id"))?,
             client_secret: take(f, "client_secret").map(Secret::new),
         }),
         other => return Err(format!("no form type is mapped for schema {other}")),

@@ -334,7 +334,7 @@ async fn introspect_with_body_credentials() {
         .await
         .expect("200");
     assert!(info.active);
-    assert_eq!(info.client_id.as_deref().map(String::as_str), Some(APP_ID));
+    assert_eq!(info.client_id.as_ref().map(|id| id.as_str()), Some(APP_ID));
     assert_eq!(info.exp, Some(1_796_053_252));
 
     let request = only_request(&server).await;
