@@ -34,3 +34,8 @@ mod store_faults;
 mod token_calls;
 mod token_manager;
 mod user_resources;
+mod web_login_example;
+
+/// The web login example's app code, exercised by `web_login_example`.
+#[path = "../../examples/web_login/app.rs"]
+mod web_login_app;
