@@ -28,7 +28,7 @@ use chacha20poly1305::{
 };
 use fluxer_oauth2::{
     Error, FluxerClient,
-    oauth::{AuthorizeUrl, ClientCredentials, PendingAuthorization, Scope},
+    oauth::{AuthorizeUrl, ClientCredentials, PendingAuthorization, RedirectUri, Scope},
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -58,10 +58,8 @@ pub struct App {
     pub fluxer: FluxerClient,
     /// The application's client id and secret.
     pub credentials: ClientCredentials,
-    /// The application's client id, for the authorize URL.
-    pub client_id: String,
     /// The redirect URI registered for the application: the `/callback` the browser comes back to.
-    pub redirect_uri: String,
+    pub redirect_uri: RedirectUri,
     /// Seals and opens the login cookie.
     pub cookies: LoginCookies,
 }
@@ -76,7 +74,8 @@ pub fn router(app: App) -> Router {
 
 /// `/login`: a fresh state and PKCE verifier, sealed in the login cookie, and off to Fluxer.
 async fn login(State(app): State<Arc<App>>) -> Response {
-    let request = match AuthorizeUrl::new(app.fluxer.base_url(), &app.client_id, &app.redirect_uri)
+    let client_id = app.credentials.client_id();
+    let request = match AuthorizeUrl::new(app.fluxer.base_url(), client_id, &app.redirect_uri)
         .scopes([Scope::Identify, Scope::Email, Scope::Guilds])
         .build()
     {

@@ -59,8 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = App {
         fluxer: developer.with_credential(None),
         credentials: ClientCredentials::new(&registered.id, secret)?,
-        client_id: registered.id.to_string(),
-        redirect_uri,
+        redirect_uri: RedirectUri::parse(&redirect_uri)?,
         cookies: LoginCookies::new(&cookie_key),
     };
     let router = app::router(app);

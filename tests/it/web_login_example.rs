@@ -10,7 +10,10 @@ use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
     aead::{Aead, KeyInit, Payload},
 };
-use fluxer_oauth2::{FluxerClient, oauth::consent_request};
+use fluxer_oauth2::{
+    FluxerClient,
+    oauth::{RedirectUri, consent_request},
+};
 use fluxer_oauth2_emulator::Emulator;
 use url::Url;
 
@@ -64,8 +67,7 @@ impl Site {
             let app = App {
                 fluxer: anonymous(&emu),
                 credentials: registered.credentials(),
-                client_id: registered.id.clone(),
-                redirect_uri: redirect_uri.clone(),
+                redirect_uri: RedirectUri::parse(&redirect_uri).unwrap(),
                 cookies: LoginCookies::new(&key),
             };
             tokio::spawn(async move { axum::serve(listener, router(app)).await });
