@@ -19,7 +19,7 @@ use common::*;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use fluxer_oauth2::{
     Credential, FluxerClient,
-    oauth::{ClientCredentials, PkceVerifier},
+    oauth::{ClientCredentials, PkceVerifier, RedirectUri},
     types,
 };
 use progenitor_client::ClientInfo as _;
@@ -34,6 +34,7 @@ struct Subjects {
     credentials: ClientCredentials,
     code: fluxer_oauth2::Secret,
     verifier: PkceVerifier,
+    redirect_uri: RedirectUri,
 }
 
 impl Subjects {
@@ -53,6 +54,9 @@ impl Subjects {
             credentials: ClientCredentials::new(APP_ID, CLIENT_SECRET).expect("credentials"),
             code: fluxer_oauth2::Secret::new(CODE),
             verifier: PkceVerifier::new(PKCE_VERIFIER).expect("a verifier"),
+            // Parsed once, as an app does with its configuration (and as the `oauth2` crate's
+            // client holds its `RedirectUrl`).
+            redirect_uri: RedirectUri::parse(REDIRECT_URI).expect("a redirect URI"),
         }
     }
 
@@ -82,7 +86,7 @@ impl Subjects {
             .exchange_code_with(
                 &self.credentials,
                 &self.code,
-                REDIRECT_URI,
+                &self.redirect_uri,
                 Some(&self.verifier),
             )
             .await

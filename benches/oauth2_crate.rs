@@ -11,7 +11,7 @@ use common::*;
 use criterion::{Criterion, Throughput};
 use fluxer_oauth2::{
     Credential, FluxerClient, Secret,
-    oauth::{ClientCredentials, PkceVerifier},
+    oauth::{ClientCredentials, PkceVerifier, RedirectUri},
 };
 use oauth2::{
     AsyncHttpClient, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet,
@@ -52,6 +52,7 @@ struct Subjects {
     credentials: ClientCredentials,
     code: Secret,
     verifier: PkceVerifier,
+    redirect_uri: RedirectUri,
     theirs: Oauth2Client,
     http: SharedReqwest,
 }
@@ -77,6 +78,9 @@ impl Subjects {
             credentials: ClientCredentials::new(APP_ID, CLIENT_SECRET).expect("credentials"),
             code: Secret::new(CODE),
             verifier: PkceVerifier::new(PKCE_VERIFIER).expect("a verifier"),
+            // Parsed once, as an app does with its configuration (and as the `oauth2` crate's
+            // client holds its `RedirectUrl`).
+            redirect_uri: RedirectUri::parse(REDIRECT_URI).expect("a redirect URI"),
             theirs,
             http,
         }
@@ -87,7 +91,7 @@ impl Subjects {
             .exchange_code_with(
                 &self.credentials,
                 &self.code,
-                REDIRECT_URI,
+                &self.redirect_uri,
                 Some(&self.verifier),
             )
             .await

@@ -480,7 +480,7 @@ fn call(
                 }
                 #proof_apply
                 #body_send
-                crate::call::send(client, op, inner.send()).await
+                crate::call::finish(client, op, inner.send().await).await
             }
         }
 

@@ -25,19 +25,24 @@ pub(crate) fn invalid(op: &OperationSpec, message: String) -> Error {
     }
 }
 
-/// Awaits one generated call and gives its answer, or the typed error.
-pub(crate) async fn send<T>(
+/// The answer of one generated call, or the typed error.
+///
+/// It takes the generated call's outcome, not its future: an `async fn` that holds a future it was
+/// given keeps room for it twice, and every call's future would carry that size wherever it is
+/// moved. The error conversion, which may read a body, is boxed for the same reason: the success
+/// path does not carry its state.
+pub(crate) async fn finish<T>(
     client: &FluxerClient,
     op: &'static OperationSpec,
-    call: impl Future<Output = Result<ResponseValue<T>, GeneratedError>>,
+    outcome: Result<ResponseValue<T>, GeneratedError>,
 ) -> Result<Response<T>, Error> {
-    match call.await {
+    match outcome {
         Ok(value) => {
             let status = value.status().as_u16();
             let rate_limit = RateLimitInfo::from_headers(value.headers());
             Ok(Response::new(value.into_inner(), status, rate_limit))
         }
-        Err(err) => Err(convert(&client.api.inner, op, err).await),
+        Err(err) => Err(Box::pin(convert(&client.api.inner, op, err)).await),
     }
 }
 

@@ -253,7 +253,15 @@ impl crate::generated::Client {
             attempts = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        self.exec_with_retries(request, op).instrument(span).await
+        // Boxed: the attempts, waits and body reads take a few kilobytes of future state, which
+        // every caller's future would otherwise carry (and copy each time it is moved). A span no
+        // subscriber wants is not entered at every poll.
+        let attempts = self.exec_with_retries(request, op);
+        if span.is_disabled() {
+            Box::pin(attempts).await
+        } else {
+            Box::pin(attempts.instrument(span)).await
+        }
     }
 
     async fn exec_with_retries(

@@ -16,6 +16,7 @@ mod e2e_errors;
 mod e2e_oauth_flow;
 mod e2e_sudo;
 mod error_sources;
+mod future_size;
 mod hostile;
 mod http_client;
 mod leak_scan;
