@@ -21,10 +21,10 @@ const REPLACEMENTS: &[(&str, &str)] = &[
 ];
 
 pub fn generate(spec: &Spec) -> syn::File {
-    let mut settings = progenitor::GenerationSettings::new();
+    let mut settings = progenitor_impl::GenerationSettings::new();
     settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
-        .with_tag(progenitor::TagStyle::Merged)
+        .with_interface(progenitor_impl::InterfaceStyle::Builder)
+        .with_tag(progenitor_impl::TagStyle::Merged)
         .with_hooks(progenitor_impl::HooksMode::Expected)
         .with_inner_type(quote_type("crate::hooks::ClientState"))
         .with_derive("PartialEq");
@@ -37,7 +37,7 @@ pub fn generate(spec: &Spec) -> syn::File {
     for (name, rust_type) in REPLACEMENTS {
         settings.with_replacement(name, rust_type, std::iter::empty());
     }
-    let text_impls = || [progenitor::TypeImpl::FromStr, progenitor::TypeImpl::Display].into_iter();
+    let text_impls = || [progenitor_impl::TypeImpl::FromStr, progenitor_impl::TypeImpl::Display].into_iter();
     // Ids are checked by a hand-written type (range included) that decodes without a regex.
     settings.with_replacement("Snowflake", "crate::Snowflake", text_impls());
     // Ids that say what they name: the same check, a type per kind.
@@ -54,7 +54,7 @@ pub fn generate(spec: &Spec) -> syn::File {
 
     let api: openapiv3::OpenAPI = serde_json::from_value(without_error_answers(&spec.doc))
         .unwrap_or_else(|e| fail(&format!("it is not an OpenAPI 3.0 document: {e}")));
-    let mut generator = progenitor::Generator::new(&settings);
+    let mut generator = progenitor_impl::Generator::new(&settings);
     let tokens = generator
         .generate_tokens(&api)
         .unwrap_or_else(|e| fail(&format!("progenitor refused it: {e}")));

@@ -195,6 +195,7 @@
 //!
 //! - `rustls-ring` (default): TLS through rustls with `ring`. `native-tls`: the platform's TLS.
 //! - `loopback` (default): [`oauth::loopback`], the browser login over a loopback redirect.
+//! - `http2`: HTTP/2 when the server offers it (off by default; HTTP/1.1 serves these calls as fast).
 //! - `redis`: `oauth::redis_store::RedisTokenStore`, a token store shared by replicas.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
