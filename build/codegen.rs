@@ -37,7 +37,13 @@ pub fn generate(spec: &Spec) -> syn::File {
     for (name, rust_type) in REPLACEMENTS {
         settings.with_replacement(name, rust_type, std::iter::empty());
     }
-    let text_impls = || [progenitor_impl::TypeImpl::FromStr, progenitor_impl::TypeImpl::Display].into_iter();
+    let text_impls = || {
+        [
+            progenitor_impl::TypeImpl::FromStr,
+            progenitor_impl::TypeImpl::Display,
+        ]
+        .into_iter()
+    };
     // Ids are checked by a hand-written type (range included) that decodes without a regex.
     settings.with_replacement("Snowflake", "crate::Snowflake", text_impls());
     // Ids that say what they name: the same check, a type per kind.
