@@ -390,7 +390,9 @@ impl TokenStore for RedisTokenStore {
         ttl: Duration,
     ) -> BoxFuture<'_, Result<Box<dyn RefreshLease>, StoreError>> {
         Box::pin(async move {
-            let owner = format!("{:032x}", rand::random::<u128>());
+            let mut id = [0u8; 16];
+            crate::oauth::pkce::fill_random(&mut id);
+            let owner = format!("{:032x}", u128::from_le_bytes(id));
             let mut set = redis::cmd("SET");
             set.arg(&self.lease_key)
                 .arg(&owner)
@@ -422,7 +424,9 @@ impl TokenStore for RedisTokenStore {
                         self.lease_key, self.redis.endpoint
                     )));
                 }
-                let jitter = rand::random_range(0..=pause.as_micros() as u64 / 2);
+                let mut draw = [0u8; 8];
+                crate::oauth::pkce::fill_random(&mut draw);
+                let jitter = u64::from_le_bytes(draw) % (pause.as_micros() as u64 / 2 + 1);
                 let nap = (pause + Duration::from_micros(jitter)).min(wait - waited);
                 tokio::time::sleep(nap).await;
                 pause = (pause * 2).min(LEASE_POLL_MAX);
