@@ -4,12 +4,14 @@
 //!
 //! Outputs, all in `$OUT_DIR` and included only from `src/generated.rs`:
 //! - `codegen.rs`: progenitor's `Client` (builder interface) and `types`, with the `api-version`
-//!   header it always adds taken out (the server ignores it).
+//!   header it always adds taken out (the server ignores it) and builders only for request bodies.
 //! - `operations.rs`: `OPERATIONS` (id, method, path, credentials, scopes, sudo, single use) and
 //!   `operation(id)`, a `match` on the id.
 //! - `calls.rs`: one call builder per operation and the `FluxerClient` method that starts it.
 //! - `checks.rs`: `validate::Check` for every request body, from the schema's limits.
 
+#[path = "build/builders.rs"]
+mod builders;
 #[path = "build/calls.rs"]
 mod calls;
 #[path = "build/checks.rs"]

@@ -1,5 +1,6 @@
-//! progenitor over the spec, with the generator settings the crate relies on, and the two changes
-//! made to what it emits: error answers are left to the crate, and the `api-version` header is dropped.
+//! progenitor over the spec, with the generator settings the crate relies on, and the changes made to
+//! what it emits: error answers are left to the crate, the `api-version` header is dropped, and the
+//! answers' model builders are dropped (`builders.rs`).
 
 use quote::ToTokens as _;
 use serde_json::Value;
@@ -70,6 +71,7 @@ pub fn generate(spec: &Spec) -> syn::File {
         ))
     });
     drop_api_version(&mut file);
+    crate::builders::drop_unused(&mut file);
     file
 }
 

@@ -321,18 +321,12 @@ fn response_types_are_redacted() {
         true,
     );
 
-    let built = types::OAuth2TokenResponse::builder()
-        .access_token(Secret::new(ACCESS_TOKEN))
-        .refresh_token(Secret::new(REFRESH_TOKEN))
-        .expires_in(604_800)
-        .scope("identify")
-        .token_type("Bearer");
-    assert_redacted(
-        "types::builder::OAuth2TokenResponse",
-        &built,
-        &[ACCESS_TOKEN, REFRESH_TOKEN],
-        true,
-    );
+    // Builders exist for request bodies (answers are only read): a body builder holding a secret.
+    const PASSWORD: &str = "correct-horse-battery-staple";
+    let built = types::LoginRequest::builder()
+        .email("someone@example.com")
+        .password(Secret::new(PASSWORD));
+    assert_redacted("types::builder::LoginRequest", &built, &[PASSWORD], true);
 }
 
 #[test]
