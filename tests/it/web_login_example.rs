@@ -216,11 +216,21 @@ fn assert_clears_cookie(answer: &Answer) {
     );
 }
 
-#[tokio::test]
-async fn a_login_started_on_one_instance_finishes_on_another() {
+/// Runs `test` once a login was started on instance A and the user consented: it gets the site,
+/// the login cookie and the callback URL the browser was sent to. The emulator is shut down after.
+async fn after_login_started(test: impl AsyncFnOnce(&Site, String, String)) {
     bounded(async {
         let site = Site::start().await;
         let (cookie, back) = site.started().await;
+        test(&site, cookie, back).await;
+        site.emu.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_login_started_on_one_instance_finishes_on_another() {
+    after_login_started(async |site, cookie, back| {
         assert_eq!(site.exchanges(), 0);
         let greeted = site.callback(&back, Some(&cookie)).await;
         assert_greets_alice(&greeted);
@@ -228,16 +238,13 @@ async fn a_login_started_on_one_instance_finishes_on_another() {
         // The cookie is spent with the code: the same callback again is refused by the server.
         let again = site.callback(&back, Some(&cookie)).await;
         assert_eq!(again.status, StatusCode::BAD_GATEWAY, "{}", again.body);
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_callback_without_the_cookie_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         site.assert_refused(
             &back,
             None,
@@ -245,16 +252,13 @@ async fn a_callback_without_the_cookie_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_malformed_cookie_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         let too_short = URL_SAFE_NO_PAD.encode([7u8; 39]);
         for bad in ["not base64!", "", too_short.as_str()] {
             let refused = site.callback(&back, Some(bad)).await;
@@ -272,16 +276,13 @@ async fn a_malformed_cookie_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_tampered_cookie_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         let sealed = URL_SAFE_NO_PAD.decode(&cookie).unwrap();
         // A byte of the nonce, of the ciphertext, of the tag.
         for at in [0, 24 + 5, sealed.len() - 1] {
@@ -305,16 +306,13 @@ async fn a_tampered_cookie_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_cookie_sealed_with_another_key_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         // The very pending authorization the genuine cookie holds, sealed under another key.
         let pending = LoginCookies::new(&site.key)
             .open(&cookie, unix_now())
@@ -331,16 +329,13 @@ async fn a_cookie_sealed_with_another_key_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_cookie_sealed_for_another_purpose_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         // The same key and the same contents, sealed with another purpose as associated data (as
         // another cookie of the app would be).
         let contents =
@@ -378,16 +373,13 @@ async fn a_cookie_sealed_for_another_purpose_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn an_expired_cookie_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         let cookies = LoginCookies::new(&site.key);
         let now = unix_now();
         // The genuine pending authorization, sealed under the right key 10 minutes and 1 second ago.
@@ -416,16 +408,13 @@ async fn an_expired_cookie_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn a_callback_with_another_state_is_refused() {
-    bounded(async {
-        let site = Site::start().await;
-        let (cookie, back) = site.started().await;
+    after_login_started(async |site, cookie, back| {
         let mut forged = Url::parse(&back).unwrap();
         let pairs: Vec<(String, String)> = forged
             .query_pairs()
@@ -444,7 +433,6 @@ async fn a_callback_with_another_state_is_refused() {
             (&cookie, &back),
         )
         .await;
-        site.emu.shutdown().await;
     })
     .await;
 }
