@@ -1,7 +1,7 @@
 //! Typed ids: [`ApplicationId`], [`ClientId`], [`UserId`] and [`GuildId`], each a [`Snowflake`] that
 //! says what it names, so that a user id cannot be passed where an application id is expected.
 
-use std::{convert::Infallible, fmt, ops::Deref, str::FromStr};
+use std::{fmt, ops::Deref, str::FromStr};
 
 use serde::{Deserialize, Serialize};
 
@@ -204,14 +204,6 @@ impl From<ClientId> for ApplicationId {
 impl From<&ClientId> for ApplicationId {
     fn from(value: &ClientId) -> Self {
         Self(value.0.clone())
-    }
-}
-
-/// Lets a function that takes `impl TryInto<ClientId>` (or another id) report a bad string and
-/// accept a checked id through one bound.
-impl From<Infallible> for SnowflakeError {
-    fn from(never: Infallible) -> Self {
-        match never {}
     }
 }
 

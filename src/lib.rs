@@ -214,6 +214,7 @@ pub mod login;
 mod mask;
 pub mod oauth;
 mod operations;
+mod random;
 mod ratelimit;
 mod response;
 mod secret;

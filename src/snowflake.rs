@@ -28,6 +28,14 @@ pub struct Snowflake(String);
 )]
 pub struct SnowflakeError(&'static str);
 
+/// Lets a function that takes `impl TryInto<Snowflake>` (or a typed id) report a bad string and
+/// accept a checked id through one bound.
+impl From<std::convert::Infallible> for SnowflakeError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl Snowflake {
     /// Checks a string.
     pub fn parse(value: &str) -> Result<Self, SnowflakeError> {

@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 use url::{Host, Url};
 
-use crate::oauth::{PkceMethod, PkceVerifier, pkce::random_token};
+use crate::oauth::{PkceMethod, PkceVerifier};
 use crate::oauth::{Scope, Scopes};
+use crate::random::random_token;
 use crate::{ClientId, GuildId, Secret, Snowflake, SnowflakeError};
 
 /// The longest value the server takes for `state`, `scope` and `redirect_uri`.

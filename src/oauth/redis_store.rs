@@ -391,7 +391,7 @@ impl TokenStore for RedisTokenStore {
     ) -> BoxFuture<'_, Result<Box<dyn RefreshLease>, StoreError>> {
         Box::pin(async move {
             let mut id = [0u8; 16];
-            crate::oauth::pkce::fill_random(&mut id);
+            crate::random::fill_random(&mut id);
             let owner = format!("{:032x}", u128::from_le_bytes(id));
             let mut set = redis::cmd("SET");
             set.arg(&self.lease_key)
@@ -425,7 +425,7 @@ impl TokenStore for RedisTokenStore {
                     )));
                 }
                 let mut draw = [0u8; 8];
-                crate::oauth::pkce::fill_random(&mut draw);
+                crate::random::fill_random(&mut draw);
                 let jitter = u64::from_le_bytes(draw) % (pause.as_micros() as u64 / 2 + 1);
                 let nap = (pause + Duration::from_micros(jitter)).min(wait - waited);
                 tokio::time::sleep(nap).await;
