@@ -161,24 +161,14 @@ fn keep_tokens(
         "The tokens are kept in {}; `--show-secret [access-token|refresh-token]` prints one.",
         ctx.store.path().display()
     ));
-    match show {
-        Some(TokenSecret::AccessToken) => {
-            out = out
-                .line(format!(
-                    "access token: {}",
-                    tokens.access_token.expose_secret()
-                ))
-                .reveal("access_token", tokens.access_token.expose_secret());
-        }
-        Some(TokenSecret::RefreshToken) => {
-            out = out
-                .line(format!(
-                    "refresh token: {}",
-                    tokens.refresh_token.expose_secret()
-                ))
-                .reveal("refresh_token", tokens.refresh_token.expose_secret());
-        }
-        None => {}
+    if let Some(which) = show {
+        let (field, label, secret) = match which {
+            TokenSecret::AccessToken => ("access_token", "access token", &tokens.access_token),
+            TokenSecret::RefreshToken => ("refresh_token", "refresh token", &tokens.refresh_token),
+        };
+        out = out
+            .line(format!("{label}: {}", secret.expose_secret()))
+            .reveal(field, secret.expose_secret());
     }
     Ok(out)
 }

@@ -158,25 +158,3 @@ fn every_local_error_converts_into_the_call_error() {
         }
     }
 }
-
-/// A loopback login's listener failure is an `Error` too, and keeps its own type inside.
-#[cfg(feature = "loopback")]
-#[tokio::test]
-async fn a_loopback_failure_is_a_call_error() {
-    use fluxer_oauth2::oauth::loopback::{LoopbackError, LoopbackLogin};
-
-    let credentials = ClientCredentials::new("1574449618593251330", "secret").unwrap();
-    let err = LoopbackLogin::new("https://api.fluxer.app/v1", credentials, 0)
-        .scope(fluxer_oauth2::oauth::Scope::Identify)
-        .bind()
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Loopback(LoopbackError::RandomPort)),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .contains("register http://127.0.0.1:PORT/callback")
-    );
-}
